@@ -23,7 +23,7 @@ final class SpecNode {
 
     SpecNode(JsonNode node, String path, String what, List<String> allowed) throws SpecException {
         if (node == null || !node.isObject()) {
-            throw new SpecException(path, "expected a mapping (key: value lines) for " + what + ", got " + kind(node));
+            throw new SpecException(path.isEmpty() ? "spec" : path, "expected a mapping (key: value lines) for " + what + ", got " + kind(node));
         }
         this.node = node;
         this.path = path;
@@ -42,7 +42,8 @@ final class SpecNode {
     }
 
     String child(String key) {
-        return path.isEmpty() ? key : path + "." + key;
+        String k = key.isEmpty() ? "''" : key;
+        return path.isEmpty() ? k : path + "." + k;
     }
 
     boolean has(String key) {
@@ -199,5 +200,4 @@ final class SpecNode {
             default -> "a " + v.getNodeType().name().toLowerCase(java.util.Locale.ROOT) + " value";
         };
     }
-
 }
