@@ -30,6 +30,8 @@ final class QemuVm implements VmHandle {
     private final List<Consumer<VmState>> exitListeners = new ArrayList<>();
     private volatile boolean exitAsked;
     private volatile boolean released;
+    /** Stopped or destroyed through this handle, and cleaned up. */
+    private volatile boolean ended;
     /** Set once by the watcher when QEMU is gone; guarded by {@code exitListeners}. */
     private VmState exited;
 
@@ -117,6 +119,7 @@ final class QemuVm implements VmHandle {
     }
 
     private void command(String command, String what) throws VmException {
+        checkHeld(what);
         if (!isAlive()) {
             throw new VmException("vm '" + name + "': cannot " + what + ": QEMU is not running (" + exitState().wireName()
                     + "); start it again");
@@ -130,6 +133,10 @@ final class QemuVm implements VmHandle {
 
     @Override
     public void stop(Duration grace) throws VmException {
+        if (ended) {
+            return;
+        }
+        checkHeld("stop");
         exitAsked = true;
         try {
             if (isAlive()) {
@@ -140,6 +147,7 @@ final class QemuVm implements VmHandle {
                 }
             }
             host.release(this);
+            ended = true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new VmException("vm '" + name + "': interrupted while stopping; QEMU pid " + pid + " may still run", e);
@@ -148,12 +156,17 @@ final class QemuVm implements VmHandle {
 
     @Override
     public void destroy() throws VmException {
+        if (ended) {
+            return;
+        }
+        checkHeld("destroy");
         exitAsked = true;
         try {
             if (Processes.isAlive(pid)) {
                 quitOrKill();
             }
             host.release(this);
+            ended = true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new VmException("vm '" + name + "': interrupted while destroying; QEMU pid " + pid + " may still run", e);
@@ -181,6 +194,12 @@ final class QemuVm implements VmHandle {
             qmp.execute(command, null, timeouts.command());
         } catch (QmpException e) {
             // Closed or refused: the caller waits for the exit and escalates.
+        }
+    }
+
+    private void checkHeld(String what) throws VmException {
+        if (released && !ended) {
+            throw new VmException("vm '" + name + "': cannot " + what + " through a closed handle; reattach to it first");
         }
     }
 

@@ -62,14 +62,18 @@ class QemuHostIT {
     }
 
     VmSpec spec(String name, String disk) throws Exception {
+        return spec(name, disk, "");
+    }
+
+    VmSpec spec(String name, String disk, String tpmExtra) throws Exception {
         return VmSpecParser.parse("""
                 name: %s
                 memoryMiB: 64
                 devices:
                   - {type: disk, id: data0, path: %s, format: qcow2}
                   - {type: nic, id: net0, backend: user}
-                  - {type: tpm, id: tpm0, backend: swtpm}
-                """.formatted(name, disk), images);
+                  - {type: tpm, id: tpm0, backend: swtpm%s}
+                """.formatted(name, disk, tpmExtra), images);
     }
 
     void qcow2(String file) throws Exception {
@@ -114,7 +118,8 @@ class QemuHostIT {
     @Test
     void reattachToAKilledQemu_isEmptyAndCleansUp() throws Exception {
         qcow2("data.qcow2");
-        VmHandle vm = newHost().start(spec("web2", "data.qcow2"));
+        Files.writeString(images.resolve("tpm.key"), "00112233445566778899aabbccddeeff".repeat(2) + "\n");
+        VmHandle vm = newHost().start(spec("web2", "data.qcow2", ", encryptionKeyFile: tpm.key"));
         CompletableFuture<VmState> exit = new CompletableFuture<>();
         vm.onExit(exit::complete);
         long swtpmPid = swtpmPid("web2");
