@@ -166,9 +166,7 @@ final class SpecNode {
         if (!v.isObject()) {
             throw new SpecException(child(key), "expected a mapping of names to values, got " + kind(v));
         }
-        Iterator<Map.Entry<String, JsonNode>> it = v.fields();
-        while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : v.properties()) {
             if (!e.getValue().isValueNode() || e.getValue().isNull()) {
                 throw new SpecException(child(key) + "." + e.getKey(),
                         "expected a text, number or boolean value, got " + kind(e.getValue()));
