@@ -9,11 +9,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Locale;
-import java.util.Set;
-import java.util.stream.Collectors;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -47,7 +47,12 @@ final class KernelPackage {
         if (!result.ok()) {
             throw new GuestBuildException("cannot ask apt for " + METAPACKAGE + ": " + result.describe());
         }
-        Matcher candidate = CANDIDATE.matcher(result.stdout().text());
+        return candidateIn(result.stdout().text());
+    }
+
+    /** The {@code Candidate:} of {@code apt-cache policy} output; apt prints nothing for a package its lists lack. */
+    static String candidateIn(String policy) throws GuestBuildException {
+        Matcher candidate = CANDIDATE.matcher(policy);
         if (!candidate.find() || candidate.group(1).equals("(none)")) {
             throw new GuestBuildException("apt knows no version of " + METAPACKAGE + " to download; " + UPDATE_HINT);
         }
