@@ -49,36 +49,17 @@ class GuestBootIT {
         assertThat(GuestKit.inUserCache(runner).build()).isEqualTo(guest);
         System.out.printf("guest kit: kernel %s, cached build took %d ms%n", guest.kernelVersion(),
                 (System.nanoTime() - warm) / 1_000_000);
+        Path disk = createDisk();
 
-        dir = Files.createTempDirectory("ferry-guest-it-");
-        Path disk = dir.resolve("data.qcow2");
-        ProcResult created = runner.run(Command.of("qemu-img", "create", "-q", "-f", "qcow2", disk.toString(), "64M")
-                .timeout(Duration.ofSeconds(30)));
-        assertThat(created.ok()).as(created.describe()).isTrue();
-
-        Path tpmSocket = startSwtpm();
-        Path serial = dir.resolve("serial.log");
-        Path monitor = dir.resolve("monitor.sock");
         long bootStart = System.nanoTime();
-        RunningProcess qemu = start(Command.of("qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-m", "256",
-                "-nodefaults", "-display", "none", "-no-reboot",
-                "-serial", "file:" + serial,
-                "-monitor", "unix:" + monitor + ",server=on,wait=off",
-                "-kernel", guest.kernel().toString(), "-initrd", guest.initramfs().toString(),
-                "-append", guest.kernelCmdline(),
-                "-drive", "file=" + disk + ",if=none,id=d0,format=qcow2,cache=none,aio=threads",
-                "-device", "virtio-blk-pci,drive=d0",
-                "-chardev", "socket,id=chrtpm,path=" + tpmSocket,
-                "-tpmdev", "emulator,id=tpm0,chardev=chrtpm",
-                "-device", "tpm-tis,tpmdev=tpm0"));
-
-        awaitLine(serial, qemu, "tick 1"::equals);
+        Boot boot = boot(guest, disk, "first");
+        boot.await("tick 1"::equals);
         System.out.printf("guest boot: first tick %d ms after QEMU started%n", (System.nanoTime() - bootStart) / 1_000_000);
-        long tick10 = awaitLine(serial, qemu, "tick 10"::equals);
-        long tick40 = awaitLine(serial, qemu, "tick 40"::equals);
-        awaitLine(serial, qemu, "wrote 20"::equals);
+        long tick10 = boot.await("tick 10"::equals);
+        long tick40 = boot.await("tick 40"::equals);
+        boot.await("wrote 20"::equals);
 
-        List<String> lines = lines(serial);
+        List<String> lines = boot.lines();
         assertThat(lines).anyMatch(l -> l.matches("boot [0-9a-f-]{36}"));
         assertThat(lines).contains("disk new");
         assertThat(lines).noneMatch(l -> l.startsWith("insmod-failed") || l.startsWith("write-failed"));
@@ -90,8 +71,8 @@ class GuestBootIT {
         System.out.printf("guest ticks: %.0f ms apart on average%n", cadence);
         assertThat(cadence).as("ms between ticks").isBetween(80.0, 400.0);
 
-        quit(monitor, qemu);
-        List<Long> written = numbers(lines(serial), "wrote ");
+        boot.quit();
+        List<Long> written = numbers(boot.lines(), "wrote ");
         assertThat(written).isSorted().doesNotHaveDuplicates();
         long lastWritten = written.get(written.size() - 1);
 
@@ -102,12 +83,65 @@ class GuestBootIT {
         assertThat(report.highestContiguous()).isGreaterThanOrEqualTo(lastWritten);
     }
 
+    @Test
+    void guestBootedAgainOnAUsedDisk_continuesAfterTheHighestRecord() throws Exception {
+        GuestArtifacts guest = GuestKit.inUserCache(runner).build();
+        Path disk = createDisk();
+        Boot first = boot(guest, disk, "first");
+        first.await("wrote 10"::equals);
+        first.quit();
+        long highest = DiskVerifier.verify(disk, runner).highestContiguous();
+
+        Boot second = boot(guest, disk, "second");
+        second.await(("disk resume " + highest)::equals);
+        second.await(("wrote " + (highest + 10))::equals);
+        second.quit();
+
+        assertThat(numbers(second.lines(), "wrote ")).first().isEqualTo(highest + 1);
+        assertThat(bootId(second.lines())).isNotEqualTo(bootId(first.lines()));
+        DiskReport report = DiskVerifier.verify(disk, runner);
+        assertThat(report.clean()).as(report.toString()).isTrue();
+        assertThat(report.highestContiguous()).isGreaterThanOrEqualTo(highest + 10);
+    }
+
+    private Path createDisk() throws Exception {
+        dir = Files.createTempDirectory("ferry-guest-it-");
+        Path disk = dir.resolve("data.qcow2");
+        ProcResult created = runner.run(Command.of("qemu-img", "create", "-q", "-f", "qcow2", disk.toString(), "64M")
+                .timeout(Duration.ofSeconds(30)));
+        assertThat(created.ok()).as(created.describe()).isTrue();
+        return disk;
+    }
+
+    /** Starts a vTPM and QEMU booting the guest on {@code disk}; {@code name} keeps each boot's files apart. */
+    private Boot boot(GuestArtifacts guest, Path disk, String name) throws Exception {
+        Path tpmSocket = startSwtpm(name);
+        Path serial = dir.resolve(name + "-serial.log");
+        Path monitor = dir.resolve(name + "-monitor.sock");
+        RunningProcess qemu = start(Command.of("qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-m", "256",
+                "-nodefaults", "-display", "none", "-no-reboot",
+                "-serial", "file:" + serial,
+                "-monitor", "unix:" + monitor + ",server=on,wait=off",
+                "-kernel", guest.kernel().toString(), "-initrd", guest.initramfs().toString(),
+                "-append", guest.kernelCmdline(),
+                "-drive", "file=" + disk + ",if=none,id=d0,format=qcow2,cache=none,aio=threads",
+                "-device", "virtio-blk-pci,drive=d0",
+                "-chardev", "socket,id=chrtpm,path=" + tpmSocket,
+                "-tpmdev", "emulator,id=tpm0,chardev=chrtpm",
+                "-device", "tpm-tis,tpmdev=tpm0"));
+        return new Boot(qemu, serial, monitor);
+    }
+
+    private static String bootId(List<String> lines) {
+        return lines.stream().filter(l -> l.startsWith("boot ")).findFirst().orElseThrow();
+    }
+
     /** swtpm in the foreground, so the runner owns it; it starts from an empty state directory. */
-    private Path startSwtpm() throws Exception {
+    private Path startSwtpm(String name) throws Exception {
         Path state = Files.createDirectories(dir.resolve("tpm"));
-        Path socket = dir.resolve("swtpm.sock");
+        Path socket = dir.resolve(name + "-swtpm.sock");
         start(Command.of("swtpm", "socket", "--tpm2", "--tpmstate", "dir=" + state,
-                "--ctrl", "type=unixio,path=" + socket, "--log", "level=1,file=" + dir.resolve("swtpm.log")));
+                "--ctrl", "type=unixio,path=" + socket, "--log", "level=1,file=" + dir.resolve(name + "-swtpm.log")));
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (!Files.exists(socket)) {
             assertThat(System.nanoTime()).as("swtpm socket %s within 10 s", socket).isLessThan(deadline);
@@ -120,6 +154,21 @@ class GuestBootIT {
         RunningProcess process = runner.start(command);
         started.add(process);
         return process;
+    }
+
+    /** One running guest: its QEMU, serial log and monitor socket. */
+    private record Boot(RunningProcess qemu, Path serial, Path monitor) {
+        long await(Predicate<String> wanted) throws Exception {
+            return awaitLine(serial, qemu, wanted);
+        }
+
+        List<String> lines() throws IOException {
+            return GuestBootIT.lines(serial);
+        }
+
+        void quit() throws Exception {
+            GuestBootIT.quit(monitor, qemu);
+        }
     }
 
     /** Asks QEMU to quit through its human monitor and waits for it to exit. */
