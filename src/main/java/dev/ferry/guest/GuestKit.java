@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -56,11 +57,13 @@ public final class GuestKit {
     private final Path cacheDir;
     private final ProcessRunner runner;
     private final Path busybox;
+    private final Clock clock;
 
-    private GuestKit(Path cacheDir, ProcessRunner runner, Path busybox) {
+    GuestKit(Path cacheDir, ProcessRunner runner, Path busybox, Clock clock) {
         this.cacheDir = cacheDir;
         this.runner = runner;
         this.busybox = busybox;
+        this.clock = clock;
     }
 
     /** A kit caching in {@code $XDG_CACHE_HOME/ferry/guest}, or {@code ~/.cache/ferry/guest}. */
@@ -74,7 +77,7 @@ public final class GuestKit {
 
     /** A kit caching in {@code cacheDir}, taking busybox from the host's busybox-static package. */
     public static GuestKit at(Path cacheDir, ProcessRunner runner) {
-        return new GuestKit(cacheDir, runner, HOST_BUSYBOX);
+        return new GuestKit(cacheDir, runner, HOST_BUSYBOX, Clock.systemUTC());
     }
 
     public Path cacheDir() {
@@ -227,7 +230,7 @@ public final class GuestKit {
     }
 
     private void removeStaleStaging() throws IOException {
-        Instant cutoff = Instant.now().minus(STALE_STAGING);
+        Instant cutoff = clock.instant().minus(STALE_STAGING);
         try (Stream<Path> children = Files.list(cacheDir)) {
             for (Path child : children.toList()) {
                 if (child.getFileName().toString().startsWith(STAGING_PREFIX) && modified(child).isBefore(cutoff)) {
