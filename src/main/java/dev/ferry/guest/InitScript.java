@@ -9,7 +9,8 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * boot UUID              a fresh id per boot: a migrated guest keeps it, a rebooted one does not
- * pcr-sha256 N HEX       TPM PCRs 0..7, or "tpm absent"
+ * pcr-sha256 N HEX       TPM PCRs 0..7 (or "tpm absent") at boot and again every 2 s, so a
+ *                        migrated guest shows its TPM's PCRs on the destination too
  * tick N                 every 100 ms from 1, from its own process so disk writes never delay it
  * disk new | disk resume N | disk absent
  * wrote N                record N is on the disk: its O_DIRECT write and fsync returned
@@ -72,6 +73,10 @@ final class InitScript {
               fi
             }
 
+            pcrwatch() {
+              while :; do sleep 2; pcrs; done
+            }
+
             ticker() {
               n=0; now_cs; next=$now
               while :; do n=$((n + 1)); echo "tick $n"; pace 10; done
@@ -131,6 +136,7 @@ final class InitScript {
 
             pcrs
             ticker &
+            pcrwatch &
             writer &
             # init must never exit: the kernel panics when it does.
             while :; do sleep 3600; done
