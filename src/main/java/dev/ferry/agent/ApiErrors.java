@@ -42,9 +42,9 @@ final class ApiErrors {
     }
 
     static HttpResponseException tooLarge(long declared) {
-        String size = declared > 0 ? declared + " bytes" : "more";
-        return new ContentTooLargeResponse("the request body is " + size + "; the limit is "
-                + HttpApi.MAX_BODY_BYTES + " bytes");
+        String size = declared > 0 ? "is " + declared + " bytes" : "is larger than that";
+        return new ContentTooLargeResponse("request bodies are limited to " + HttpApi.MAX_BODY_BYTES
+                + " bytes and this one " + size + "; a VM spec should be a few KiB");
     }
 
     private static void agentError(AgentException e, Context ctx) {
