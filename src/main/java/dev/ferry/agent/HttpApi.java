@@ -1,5 +1,6 @@
 package dev.ferry.agent;
 
+import static io.javalin.apibuilder.ApiBuilder.before;
 import static io.javalin.apibuilder.ApiBuilder.delete;
 import static io.javalin.apibuilder.ApiBuilder.get;
 import static io.javalin.apibuilder.ApiBuilder.path;
@@ -85,6 +86,7 @@ final class HttpApi {
                     action("destroy", AgentService::destroy);
                 });
             });
+            before("events", HttpApi::requireEventStream);
             sse("events", this::stream);
             // Migrations ("migrations", "migrations/{id}") and the agent-to-agent calls
             // ("peer/...") get their own path(...) groups here.
@@ -93,6 +95,14 @@ final class HttpApi {
 
     private void action(String name, BiFunction<AgentService, String, VmInfo> call) {
         post(name, ctx -> ctx.json(call.apply(service, ctx.pathParam("name"))));
+    }
+
+    /** Javalin serves the stream only to this exact Accept header and answers anything else with an empty 200. */
+    private static void requireEventStream(Context ctx) {
+        if (!"text/event-stream".equals(ctx.header("Accept"))) {
+            throw new AgentException(AgentException.Kind.INVALID,
+                    "GET /v1/events is a server-sent event stream; send the header 'Accept: text/event-stream'");
+        }
     }
 
     private void stream(SseClient client) {
