@@ -20,6 +20,10 @@ public final class TestAgents {
     }
 
     public static Agent.Parts parts(FakeVmHost host, Clock clock) {
+        return parts(host, clock, new FakeSpecs());
+    }
+
+    public static Agent.Parts parts(FakeVmHost host, Clock clock, SpecReader specs) {
         VersionProbe probe = binary -> Optional.of(binary.getFileName().toString().startsWith("qemu")
                 ? "QEMU emulator version 8.2.2 (Debian 1:8.2.2+ds-0ubuntu1)"
                 : "TPM emulator version 0.7.3, Copyright (c) 2014-2021 IBM Corp.");
@@ -39,7 +43,7 @@ public final class TestAgents {
                 return 12000;
             }
         };
-        return new Agent.Parts(host, probe, new FakeSpecs(), resources, clock);
+        return new Agent.Parts(host, probe, specs, resources, clock);
     }
 
     public static Path tempDir() {
