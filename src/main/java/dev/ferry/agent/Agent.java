@@ -4,6 +4,8 @@ import dev.ferry.vm.VmHost;
 import dev.ferry.vm.VmSpecParser;
 import io.javalin.Javalin;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -80,6 +82,7 @@ public final class Agent implements AutoCloseable {
     }
 
     public static Agent start(AgentConfig config, Parts parts) {
+        requirePortFree(config);
         DataDirLock lock = DataDirLock.acquire(config.dataDir());
         StateStore store = null;
         Javalin http = null;
@@ -108,6 +111,23 @@ public final class Agent implements AutoCloseable {
             }
             lock.close();
             throw e;
+        }
+    }
+
+    /**
+     * Says plainly when the port is taken, before the state is opened and VMs are reattached;
+     * the HTTP server's own bind error is less clear and slow to unwind.
+     */
+    private static void requirePortFree(AgentConfig config) {
+        if (config.port() == 0) {
+            return;
+        }
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new InetSocketAddress(config.listen(), config.port()));
+        } catch (IOException e) {
+            throw new AgentStartException("cannot listen on " + config.listen() + ":" + config.port() + ": "
+                    + e.getMessage() + "; stop whatever uses that port, or set another port (0 picks a free one)", e);
         }
     }
 
@@ -193,11 +213,11 @@ public final class Agent implements AutoCloseable {
                 return new DataDirLock(ch, l);
             } catch (OverlappingFileLockException e) {
                 closeQuietly(ch);
-                throw new StateStoreException("another agent already uses the data directory " + dataDir
+                throw new AgentStartException("another agent already uses the data directory " + dataDir
                         + " (it holds " + file + "); stop that agent or give this one another dataDir");
             } catch (IOException e) {
                 closeQuietly(ch);
-                throw new StateStoreException("cannot use the data directory " + dataDir + ": " + e.getMessage()
+                throw new AgentStartException("cannot use the data directory " + dataDir + ": " + e.getMessage()
                         + "; check dataDir in the configuration and its permissions", e);
             }
         }

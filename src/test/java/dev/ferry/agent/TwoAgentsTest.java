@@ -50,7 +50,7 @@ class TwoAgentsTest {
 
         assertThatThrownBy(() -> Agent.start(TestAgents.config(data, "node1"),
                 TestAgents.parts(new FakeVmHost(data.resolve("run")), Clock.systemUTC())))
-                .isInstanceOf(StateStoreException.class)
+                .isInstanceOf(AgentStartException.class)
                 .hasMessageContaining("another agent already uses the data directory " + data);
     }
 
@@ -61,7 +61,8 @@ class TwoAgentsTest {
         AgentConfig clash = TestAgents.config(dir.resolve("two"), "node2").withPort(one.port());
 
         assertThatThrownBy(() -> Agent.start(clash, TestAgents.parts(new FakeVmHost(dir), Clock.systemUTC())))
-                .isInstanceOf(RuntimeException.class);
+                .isInstanceOf(AgentStartException.class)
+                .hasMessageContaining("cannot listen on 127.0.0.1:" + one.port());
 
         two = Agent.start(TestAgents.config(dir.resolve("two"), "node2"),
                 TestAgents.parts(new FakeVmHost(dir.resolve("two/run")), Clock.systemUTC()));
