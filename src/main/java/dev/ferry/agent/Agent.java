@@ -157,7 +157,7 @@ public final class Agent implements AutoCloseable {
             Files.writeString(tmp, port + "\n");
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            throw new StateStoreException("cannot write " + file + ": " + e.getMessage() + "; check that dataDir is writable", e);
+            throw new AgentStartException("cannot write " + file + ": " + e.getMessage() + "; check that dataDir is writable", e);
         }
     }
 

@@ -1,21 +1,23 @@
 package dev.ferry.cli;
 
 import dev.ferry.agent.HostInfo;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code ferry host ...}: what an agent's host is and has. */
 @Command(name = "host", mixinStandardHelpOptions = true, description = "Inspect an agent's host.",
         subcommands = HostCommand.Info.class)
-final class HostCommand implements Runnable {
+final class HostCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** Without a subcommand, lists them (on stderr, since nothing was done) and counts as a usage error. */
     @Override
-    public void run() {
-        throw new ParameterException(spec.commandLine(), "missing subcommand: info");
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return CliFailure.USAGE;
     }
 
     @Command(name = "info", mixinStandardHelpOptions = true,

@@ -3,11 +3,11 @@ package dev.ferry.cli;
 import dev.ferry.agent.FerryVersion;
 import java.io.PrintWriter;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -22,13 +22,15 @@ import picocli.CommandLine.Spec;
                 HostCommand.class,
                 // GuestCommand.class registers here.
         })
-public final class Main implements Runnable {
+public final class Main implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** Without a subcommand, lists them (on stderr, since nothing was done) and counts as a usage error. */
     @Override
-    public void run() {
-        throw new ParameterException(spec.commandLine(), "missing command");
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return CliFailure.USAGE;
     }
 
     public static void main(String[] args) {

@@ -8,9 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.temporal.ChronoUnit;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -20,13 +20,15 @@ import picocli.CommandLine.Spec;
         subcommands = {VmCommand.Define.class, VmCommand.ListVms.class, VmCommand.Show.class,
                 VmCommand.Start.class, VmCommand.Pause.class, VmCommand.Resume.class,
                 VmCommand.Stop.class, VmCommand.Destroy.class, VmCommand.Undefine.class})
-final class VmCommand implements Runnable {
+final class VmCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** Without a subcommand, lists them (on stderr, since nothing was done) and counts as a usage error. */
     @Override
-    public void run() {
-        throw new ParameterException(spec.commandLine(), "missing subcommand: define, list, show, start, pause, resume, stop, destroy or undefine");
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return CliFailure.USAGE;
     }
 
     @Command(name = "define", mixinStandardHelpOptions = true,

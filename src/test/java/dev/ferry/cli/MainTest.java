@@ -163,8 +163,12 @@ class MainTest {
         assertThat(missingName.err()).startsWith("ferry: Missing required parameter: 'NAME'").contains("Try 'ferry vm start --help'.");
 
         assertThat(ferry("vm", "frobnicate").exit()).isEqualTo(2);
-        assertThat(ferry().exit()).isEqualTo(2);
-        assertThat(ferry("vm").exit()).isEqualTo(2);
+        Run bare = ferry();
+        assertThat(bare.exit()).isEqualTo(2);
+        assertThat(bare.err()).contains("Commands:", "agent", "vm", "host");
+        Run vm = ferry("vm");
+        assertThat(vm.exit()).isEqualTo(2);
+        assertThat(vm.err()).contains("define", "undefine");
     }
 
     @Test
