@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -296,7 +295,6 @@ class HttpApiTest {
 
     @Test
     void vmName_withSpecialCharacters_roundTripsInThePath() throws Exception {
-        assertThat(URI.create("/v1/vms/a%20b").getPath()).isEqualTo("/v1/vms/a b");
         post("/v1/vms", define("name: 'a b'\n"));
         assertThat(get("/v1/vms/a%20b").json().path("name").asText()).isEqualTo("a b");
     }
