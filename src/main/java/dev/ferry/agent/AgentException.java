@@ -1,0 +1,44 @@
+package dev.ferry.agent;
+
+/**
+ * A request the agent refuses or could not carry out. The kind says which; the HTTP layer maps it
+ * to a status, the message is meant for the person who asked.
+ */
+public class AgentException extends RuntimeException {
+
+    /** Why a request failed. */
+    public enum Kind {
+        /** No VM (or other object) of that name. */
+        NOT_FOUND,
+        /** Another job holds the VM's lease. */
+        BUSY,
+        /** The request contradicts what exists, e.g. defining a name twice or undefining a running VM. */
+        CONFLICT,
+        /** The request itself is wrong: malformed or missing a field. */
+        INVALID,
+        /** The VM spec in the request does not validate; the message names the field. */
+        INVALID_SPEC,
+        /** The VM runtime failed while carrying the request out. */
+        FAILED
+    }
+
+    private final Kind kind;
+
+    public AgentException(Kind kind, String message) {
+        super(message);
+        this.kind = kind;
+    }
+
+    public AgentException(Kind kind, String message, Throwable cause) {
+        super(message, cause);
+        this.kind = kind;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    static AgentException notFound(String vm) {
+        return new AgentException(Kind.NOT_FOUND, "vm '" + vm + "' not found");
+    }
+}

@@ -1,0 +1,260 @@
+package dev.ferry.agent;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * Turns the YAML file into an {@link AgentConfig}. Jackson binds the raw shape (rejecting unknown
+ * keys); the checks that need words a person can act on are done here, one field at a time.
+ */
+final class ConfigLoader {
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9.-]*");
+    private static final Pattern TOOL_TYPE = Pattern.compile("[a-z][a-z0-9-]*");
+    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
+
+    private final String pathEnv;
+
+    /** @param pathEnv the PATH used to find {@code qemu} and {@code swtpm} given by bare name */
+    ConfigLoader(String pathEnv) {
+        this.pathEnv = pathEnv == null ? "" : pathEnv;
+    }
+
+    record RawConfig(String host, String listen, Integer port, String dataDir, String qemu, String swtpm,
+                     Map<String, RawTool> tools, Map<String, String> peers) {}
+
+    record RawTool(String path, String dialect, Map<String, String> timeouts) {}
+
+    AgentConfig load(Path file) throws ConfigException {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException("config", "file " + file + " does not exist; pass an existing file to --config");
+        } catch (IOException e) {
+            throw new ConfigException("config", "cannot read " + file + ": " + e.getMessage(), e);
+        }
+        Path base = file.toAbsolutePath().getParent();
+        return parse(text, base);
+    }
+
+    AgentConfig parse(String yaml, Path baseDir) throws ConfigException {
+        RawConfig raw = bind(yaml);
+        if (raw == null) {
+            throw new ConfigException("config", "the file is empty; it needs at least host and dataDir");
+        }
+        String host = required("host", raw.host(), "this host's name, e.g. host: node1");
+        if (!NAME.matcher(host).matches()) {
+            throw new ConfigException("host", "'" + host + "' is not a host name; use letters, digits, '.' and '-'");
+        }
+        String listen = raw.listen() == null ? AgentConfig.DEFAULT_LISTEN : raw.listen().strip();
+        if (listen.isEmpty()) {
+            throw new ConfigException("listen", "is empty; give an address such as 127.0.0.1 or 0.0.0.0, or leave it out");
+        }
+        int port = raw.port() == null ? AgentConfig.DEFAULT_PORT : raw.port();
+        if (port < 0 || port > 65535) {
+            throw new ConfigException("port", "must be between 0 and 65535 (0 picks a free port), was " + port);
+        }
+        Path dataDir = baseDir.resolve(required("dataDir", raw.dataDir(), "a directory for the agent's state, e.g. dataDir: /var/lib/ferry")).normalize();
+        Path qemu = binary("qemu", raw.qemu(), "qemu-system-x86_64", baseDir, "install QEMU");
+        Path swtpm = binary("swtpm", raw.swtpm(), "swtpm", baseDir, "install swtpm");
+        return new AgentConfig(host, listen, port, dataDir, qemu, swtpm,
+                tools(raw.tools(), baseDir), peers(raw.peers(), host));
+    }
+
+    private static RawConfig bind(String yaml) throws ConfigException {
+        ObjectMapper mapper = new ObjectMapper(new YAMLFactory())
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+        try {
+            return mapper.readValue(yaml, RawConfig.class);
+        } catch (UnrecognizedPropertyException e) {
+            String known = e.getKnownPropertyIds().stream().map(Object::toString)
+                    .collect(Collectors.toCollection(TreeSet::new)).toString();
+            throw new ConfigException(fieldPath(e), "unknown key '" + e.getPropertyName()
+                    + "'; known keys here are " + known, e);
+        } catch (JsonMappingException e) {
+            throw new ConfigException(fieldPath(e), "wrong type: " + e.getOriginalMessage().lines().findFirst().orElse(""), e);
+        } catch (JsonProcessingException e) {
+            String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr();
+            throw new ConfigException("config", "not valid YAML" + where + ": " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** The dotted path Jackson was at, e.g. {@code tools.tpm.timeouts}. */
+    private static String fieldPath(JsonMappingException e) {
+        String path = e.getPath().stream()
+                .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                .collect(Collectors.joining(".")).replace(".[", "[");
+        return path.isEmpty() ? "config" : path;
+    }
+
+    private static String required(String field, String value, String what) throws ConfigException {
+        if (value == null || value.isBlank()) {
+            throw new ConfigException(field, "missing; set it to " + what);
+        }
+        return value.strip();
+    }
+
+    private Path binary(String field, String configured, String defaultName, Path baseDir, String install)
+            throws ConfigException {
+        String name = configured == null ? defaultName : configured.strip();
+        if (name.isEmpty()) {
+            throw new ConfigException(field, "is empty; give a path or leave it out to use " + defaultName + " from PATH");
+        }
+        if (!name.contains("/")) {
+            return onPath(name).orElseThrow(() -> new ConfigException(field,
+                    "'" + name + "' not found on PATH; " + install + " or set " + field + ": /path/to/" + name));
+        }
+        Path p = baseDir.resolve(name).normalize();
+        requireExecutable(field, p, install + " or fix the path");
+        return p;
+    }
+
+    private Optional<Path> onPath(String name) {
+        for (String dir : pathEnv.split(":")) {
+            if (dir.isEmpty()) {
+                continue;
+            }
+            Path candidate = Path.of(dir, name);
+            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+                return Optional.of(candidate);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static void requireExecutable(String field, Path p, String fix) throws ConfigException {
+        if (!Files.exists(p)) {
+            throw new ConfigException(field, p + " does not exist; " + fix);
+        }
+        if (!Files.isRegularFile(p) || !Files.isExecutable(p)) {
+            throw new ConfigException(field, p + " is not an executable file; chmod +x it or fix the path");
+        }
+    }
+
+    private static Map<String, ToolConfig> tools(Map<String, RawTool> raw, Path baseDir) throws ConfigException {
+        Map<String, ToolConfig> tools = new LinkedHashMap<>();
+        if (raw == null) {
+            return tools;
+        }
+        for (Map.Entry<String, RawTool> e : raw.entrySet()) {
+            String type = e.getKey();
+            String field = "tools." + type;
+            if (!TOOL_TYPE.matcher(type).matches()) {
+                throw new ConfigException(field, "'" + type + "' is not a device type; use lower-case names such as disk, tpm, nic, usb, pci");
+            }
+            RawTool t = e.getValue();
+            if (t == null) {
+                throw new ConfigException(field, "is empty; give at least path: /path/to/tool");
+            }
+            Path path = baseDir.resolve(required(field + ".path", t.path(), "the tool's executable")).normalize();
+            requireExecutable(field + ".path", path, "install the tool or fix the path");
+            tools.put(type, new ToolConfig(path, dialect(field + ".dialect", t.dialect()),
+                    timeouts(field + ".timeouts", t.timeouts())));
+        }
+        return tools;
+    }
+
+    private static ToolConfig.Dialect dialect(String field, String raw) throws ConfigException {
+        if (raw == null) {
+            return ToolConfig.Dialect.FERRY;
+        }
+        for (ToolConfig.Dialect d : ToolConfig.Dialect.values()) {
+            if (d.wireName().equals(raw.strip())) {
+                return d;
+            }
+        }
+        throw new ConfigException(field, "'" + raw + "' is not a dialect; use ferry or xen");
+    }
+
+    private static Map<ToolConfig.Step, Duration> timeouts(String field, Map<String, String> raw) throws ConfigException {
+        Map<ToolConfig.Step, Duration> out = new EnumMap<>(ToolConfig.Step.class);
+        if (raw == null) {
+            return out;
+        }
+        for (Map.Entry<String, String> e : raw.entrySet()) {
+            ToolConfig.Step step = step(field, e.getKey());
+            out.put(step, duration(field + "." + e.getKey(), e.getValue()));
+        }
+        return out;
+    }
+
+    private static ToolConfig.Step step(String field, String name) throws ConfigException {
+        for (ToolConfig.Step s : ToolConfig.Step.values()) {
+            if (s.wireName().equals(name)) {
+                return s;
+            }
+        }
+        throw new ConfigException(field + "." + name, "unknown step; use check, pre-suspend, post-suspend, sync or recover");
+    }
+
+    static Duration duration(String field, String raw) throws ConfigException {
+        Matcher m = raw == null ? null : DURATION.matcher(raw.strip());
+        if (m == null || !m.matches()) {
+            throw new ConfigException(field, "'" + raw + "' is not a duration; write e.g. 500ms, 30s, 5m or 1h");
+        }
+        long n = Long.parseLong(m.group(1));
+        Duration d = switch (m.group(2)) {
+            case "ms" -> Duration.ofMillis(n);
+            case "s" -> Duration.ofSeconds(n);
+            case "m" -> Duration.ofMinutes(n);
+            case "h" -> Duration.ofHours(n);
+            default -> throw new IllegalStateException("Invalid duration unit: " + m.group(2));
+        };
+        if (d.isZero()) {
+            throw new ConfigException(field, "must be longer than zero");
+        }
+        return d;
+    }
+
+    private static Map<String, URI> peers(Map<String, String> raw, String self) throws ConfigException {
+        Map<String, URI> peers = new LinkedHashMap<>();
+        if (raw == null) {
+            return peers;
+        }
+        for (Map.Entry<String, String> e : raw.entrySet()) {
+            String field = "peers." + e.getKey();
+            if (e.getKey().equals(self)) {
+                throw new ConfigException(field, "is this host's own name; list only the other hosts");
+            }
+            peers.put(e.getKey(), url(field, e.getValue()));
+        }
+        return peers;
+    }
+
+    private static URI url(String field, String raw) throws ConfigException {
+        String fix = "; write the peer agent's URL, e.g. http://node2:7780";
+        if (raw == null || raw.isBlank()) {
+            throw new ConfigException(field, "missing" + fix);
+        }
+        try {
+            URI u = new URI(raw.strip());
+            if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme()) || u.getHost() == null) {
+                throw new ConfigException(field, "'" + raw + "' is not an http(s) URL" + fix);
+            }
+            return u;
+        } catch (URISyntaxException e) {
+            throw new ConfigException(field, "'" + raw + "' is not a URL" + fix, e);
+        }
+    }
+
+}

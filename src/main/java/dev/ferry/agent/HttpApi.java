@@ -1,0 +1,163 @@
+package dev.ferry.agent;
+
+import static io.javalin.apibuilder.ApiBuilder.before;
+import static io.javalin.apibuilder.ApiBuilder.delete;
+import static io.javalin.apibuilder.ApiBuilder.get;
+import static io.javalin.apibuilder.ApiBuilder.path;
+import static io.javalin.apibuilder.ApiBuilder.post;
+import static io.javalin.apibuilder.ApiBuilder.sse;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.sse.SseClient;
+import io.javalin.json.JavalinJackson;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.function.BiFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP/JSON API under {@code /v1}. It only maps requests to {@link AgentService} calls and
+ * results to JSON; typed request records are parsed here so nothing loosely typed goes inward.
+ * Errors are mapped by {@link ApiErrors}.
+ *
+ * <pre>
+ * GET    /v1/host                 HostInfo
+ * GET    /v1/vms                  {"vms": [VmInfo...]}
+ * POST   /v1/vms                  DefineVmRequest -> 201 VmInfo
+ * GET    /v1/vms/{name}           VmInfo
+ * DELETE /v1/vms/{name}           204 (undefine; only when no QEMU runs)
+ * POST   /v1/vms/{name}/ACTION    VmInfo; ACTION is start, pause, resume, stop or destroy
+ * GET    /v1/events               server-sent events "vm-state", data VmEvent
+ * </pre>
+ */
+final class HttpApi {
+    private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
+
+    /** Larger request bodies get 413: a spec is a few KiB, nothing legitimate comes near this. */
+    static final int MAX_BODY_BYTES = 1024 * 1024;
+
+    private final AgentService service;
+    private final EventBus events;
+    private final ObjectMapper json;
+
+    private HttpApi(AgentService service, EventBus events, ObjectMapper json) {
+        this.service = service;
+        this.events = events;
+        this.json = json;
+    }
+
+    /** A configured, not yet started server. */
+    static Javalin create(AgentService service, EventBus events) {
+        ObjectMapper json = ApiJson.strict();
+        HttpApi api = new HttpApi(service, events, json);
+        Javalin app = Javalin.create(cfg -> {
+            cfg.showJavalinBanner = false;
+            cfg.useVirtualThreads = false;
+            cfg.http.prefer405over404 = true;
+            cfg.http.maxRequestSize = MAX_BODY_BYTES;
+            cfg.jsonMapper(new JavalinJackson(json, false));
+            cfg.router.apiBuilder(api::routes);
+        });
+        ApiErrors.register(app);
+        return app;
+    }
+
+    private void routes() {
+        path("v1", () -> {
+            get("host", ctx -> ctx.json(service.host()));
+            path("vms", () -> {
+                get(ctx -> ctx.json(new ApiJson.VmList(service.list())));
+                post(ctx -> ctx.status(201).json(service.define(body(ctx, DefineVmRequest.class))));
+                path("{name}", () -> {
+                    get(ctx -> ctx.json(service.show(ctx.pathParam("name"))));
+                    delete(ctx -> {
+                        service.undefine(ctx.pathParam("name"));
+                        ctx.status(204);
+                    });
+                    action("start", AgentService::start);
+                    action("pause", AgentService::pause);
+                    action("resume", AgentService::resume);
+                    action("stop", AgentService::stop);
+                    action("destroy", AgentService::destroy);
+                });
+            });
+            before("events", HttpApi::requireEventStream);
+            sse("events", this::stream);
+            // Migrations ("migrations", "migrations/{id}") and the agent-to-agent calls
+            // ("peer/...") get their own path(...) groups here.
+        });
+    }
+
+    private void action(String name, BiFunction<AgentService, String, VmInfo> call) {
+        post(name, ctx -> ctx.json(call.apply(service, ctx.pathParam("name"))));
+    }
+
+    /** Javalin serves the stream only to this exact Accept header and answers anything else with an empty 200. */
+    private static void requireEventStream(Context ctx) {
+        if (!"text/event-stream".equals(ctx.header("Accept"))) {
+            throw new AgentException(AgentException.Kind.INVALID,
+                    "GET /v1/events is a server-sent event stream; send the header 'Accept: text/event-stream'");
+        }
+    }
+
+    private void stream(SseClient client) {
+        client.keepAlive();
+        AutoCloseable subscription = events.subscribe(e -> {
+            try {
+                client.sendEvent("vm-state", json.writeValueAsString(e));
+            } catch (JsonProcessingException ex) {
+                throw new IllegalStateException("Invalid event: " + e, ex);
+            }
+        });
+        client.onClose(() -> {
+            try {
+                subscription.close();
+            } catch (Exception ex) {
+                log.debug("closing an event subscription failed", ex);
+            }
+        });
+    }
+
+    /** Reads the body into {@code type}; malformed JSON, unknown fields and oversized bodies are the caller's error. */
+    private <T> T body(Context ctx, Class<T> type) {
+        byte[] bytes = boundedBody(ctx);
+        if (bytes.length == 0) {
+            throw new AgentException(AgentException.Kind.INVALID, "the request has no body; send JSON such as {\"spec\": \"<yaml>\"}");
+        }
+        try {
+            return json.readValue(bytes, type);
+        } catch (UnrecognizedPropertyException e) {
+            throw new AgentException(AgentException.Kind.INVALID, "unknown field '" + e.getPropertyName()
+                    + "' in the request; known fields are " + e.getKnownPropertyIds(), e);
+        } catch (JsonProcessingException e) {
+            String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()
+                    + ", column " + e.getLocation().getColumnNr();
+            throw new AgentException(AgentException.Kind.INVALID, "malformed JSON" + where + ": "
+                    + e.getOriginalMessage().lines().findFirst().orElse(""), e);
+        } catch (IOException e) {
+            throw new AgentException(AgentException.Kind.INVALID, "cannot read the request body: " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads at most the limit, whether or not the client declared a length. */
+    private static byte[] boundedBody(Context ctx) {
+        if (ctx.contentLength() > MAX_BODY_BYTES) {
+            throw ApiErrors.tooLarge(ctx.contentLength());
+        }
+        try (InputStream in = ctx.req().getInputStream()) {
+            byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
+            if (bytes.length > MAX_BODY_BYTES) {
+                throw ApiErrors.tooLarge(-1);
+            }
+            return bytes;
+        } catch (IOException e) {
+            throw new AgentException(AgentException.Kind.INVALID, "cannot read the request body: " + e.getMessage(), e);
+        }
+    }
+
+}

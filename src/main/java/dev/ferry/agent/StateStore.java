@@ -1,0 +1,233 @@
+package dev.ferry.agent;
+
+import dev.ferry.vm.VmState;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's durable state in one SQLite file: the VMs it knows and the migration journal.
+ * WAL mode with full sync, so whatever a call wrote before the agent is killed is there after
+ * a restart. One connection, serialised: SQLite has a single writer anyway.
+ */
+public final class StateStore implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(StateStore.class);
+
+    private final Path file;
+    private final Connection conn;
+
+    private StateStore(Path file, Connection conn) {
+        this.file = file;
+        this.conn = conn;
+    }
+
+    /** Opens (creating if needed) the database and brings its schema up to date. */
+    public static StateStore open(Path file) {
+        return open(file, SchemaMigration.ALL);
+    }
+
+    static StateStore open(Path file, List<SchemaMigration> migrations) {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+        } catch (IOException e) {
+            throw new StateStoreException("cannot create the directory of " + file + ": " + e.getMessage()
+                    + "; check dataDir in the agent's configuration", e);
+        }
+        try {
+            Connection conn = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            try (Statement st = conn.createStatement()) {
+                st.execute("PRAGMA journal_mode=WAL");
+                st.execute("PRAGMA synchronous=FULL");
+                st.execute("PRAGMA busy_timeout=5000");
+            }
+            StateStore store = new StateStore(file, conn);
+            store.upgrade(migrations);
+            return store;
+        } catch (SQLException e) {
+            throw new StateStoreException("cannot open the state database " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void upgrade(List<SchemaMigration> migrations) throws SQLException {
+        try (Statement st = conn.createStatement()) {
+            st.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)");
+        }
+        int current = schemaVersion();
+        int newest = migrations.isEmpty() ? 0 : migrations.get(migrations.size() - 1).version();
+        if (current > newest) {
+            throw new StateStoreException(file + " has schema version " + current + " but this agent knows only up to "
+                    + newest + "; run a newer ferry or point dataDir elsewhere");
+        }
+        for (SchemaMigration m : migrations) {
+            if (m.version() > current) {
+                apply(m);
+            }
+        }
+    }
+
+    private void apply(SchemaMigration m) throws SQLException {
+        conn.setAutoCommit(false);
+        try (Statement st = conn.createStatement()) {
+            for (String sql : m.statements()) {
+                st.execute(sql);
+            }
+            try (PreparedStatement ps = conn.prepareStatement("INSERT INTO schema_version VALUES (?, ?, ?)")) {
+                ps.setInt(1, m.version());
+                ps.setString(2, m.description());
+                ps.setString(3, Instant.now().toString());
+                ps.executeUpdate();
+            }
+            conn.commit();
+            log.info("state database {}: applied schema version {} ({})", file, m.version(), m.description());
+        } catch (SQLException e) {
+            conn.rollback();
+            throw new StateStoreException("cannot upgrade " + file + " to schema version " + m.version() + ": "
+                    + e.getMessage() + "; the database is unchanged", e);
+        } finally {
+            conn.setAutoCommit(true);
+        }
+    }
+
+    public synchronized int schemaVersion() {
+        try (Statement st = conn.createStatement();
+             ResultSet rs = st.executeQuery("SELECT COALESCE(MAX(version), 0) FROM schema_version")) {
+            return rs.next() ? rs.getInt(1) : 0;
+        } catch (SQLException e) {
+            throw failure("read the schema version", e);
+        }
+    }
+
+    /** Records a new VM; fails if one with that name or UUID is already recorded. */
+    public synchronized void insertVm(VmRecord vm) {
+        try (PreparedStatement ps = conn.prepareStatement(
+                "INSERT INTO vms (name, uuid, spec_yaml, base_dir, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+            ps.setString(1, vm.name());
+            ps.setString(2, vm.uuid());
+            ps.setString(3, vm.specYaml());
+            ps.setString(4, vm.baseDir());
+            ps.setString(5, vm.state().wireName());
+            ps.setString(6, vm.updatedAt().toString());
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw failure("record vm '" + vm.name() + "'", e);
+        }
+    }
+
+    public synchronized void updateState(String name, VmState state, Instant at) {
+        try (PreparedStatement ps = conn.prepareStatement("UPDATE vms SET state = ?, updated_at = ? WHERE name = ?")) {
+            ps.setString(1, state.wireName());
+            ps.setString(2, at.toString());
+            ps.setString(3, name);
+            if (ps.executeUpdate() != 1) {
+                throw new StateStoreException("vm '" + name + "' is not in " + file + "; it was undefined meanwhile");
+            }
+        } catch (SQLException e) {
+            throw failure("record the state of vm '" + name + "'", e);
+        }
+    }
+
+    public synchronized void deleteVm(String name) {
+        try (PreparedStatement ps = conn.prepareStatement("DELETE FROM vms WHERE name = ?")) {
+            ps.setString(1, name);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw failure("remove vm '" + name + "'", e);
+        }
+    }
+
+    public synchronized Optional<VmRecord> findVm(String name) {
+        List<VmRecord> found = queryVms("SELECT * FROM vms WHERE name = ?", name);
+        return found.stream().findFirst();
+    }
+
+    /** All recorded VMs, by name. */
+    public synchronized List<VmRecord> listVms() {
+        return queryVms("SELECT * FROM vms ORDER BY name");
+    }
+
+    private List<VmRecord> queryVms(String sql, String... args) {
+        try (PreparedStatement ps = conn.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setString(i + 1, args[i]);
+            }
+            List<VmRecord> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new VmRecord(rs.getString("name"), rs.getString("uuid"), rs.getString("spec_yaml"),
+                            rs.getString("base_dir"), VmState.fromWireName(rs.getString("state")),
+                            Instant.parse(rs.getString("updated_at"))));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw failure("read the vms", e);
+        }
+    }
+
+    /** Appends to the migration journal; callers write an entry before the step it names acts. */
+    public synchronized void appendJournal(JournalEntry e) {
+        try (PreparedStatement ps = conn.prepareStatement("INSERT INTO migration_journal "
+                + "(migration_id, vm, role, peer, phase, device, step, event, at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            ps.setString(1, e.migrationId());
+            ps.setString(2, e.vm());
+            ps.setString(3, e.role().name().toLowerCase(Locale.ROOT));
+            ps.setString(4, e.peer());
+            ps.setString(5, e.phase());
+            ps.setString(6, e.device());
+            ps.setString(7, e.step());
+            ps.setString(8, e.event());
+            ps.setString(9, e.at().toString());
+            ps.setString(10, e.detail());
+            ps.executeUpdate();
+        } catch (SQLException ex) {
+            throw failure("append to the journal of migration " + e.migrationId(), ex);
+        }
+    }
+
+    /** A migration's journal, oldest first. */
+    public synchronized List<JournalEntry> journal(String migrationId) {
+        try (PreparedStatement ps = conn.prepareStatement(
+                "SELECT * FROM migration_journal WHERE migration_id = ? ORDER BY seq")) {
+            ps.setString(1, migrationId);
+            List<JournalEntry> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new JournalEntry(rs.getString("migration_id"), rs.getString("vm"),
+                            JournalEntry.Role.valueOf(rs.getString("role").toUpperCase(Locale.ROOT)),
+                            rs.getString("peer"), rs.getString("phase"), rs.getString("device"),
+                            rs.getString("step"), rs.getString("event"), Instant.parse(rs.getString("at")),
+                            rs.getString("detail")));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw failure("read the journal of migration " + migrationId, e);
+        }
+    }
+
+    private StateStoreException failure(String what, SQLException e) {
+        return new StateStoreException("cannot " + what + " in " + file + ": " + e.getMessage(), e);
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            conn.close();
+        } catch (SQLException e) {
+            log.warn("closing {} failed: {}", file, e.getMessage());
+        }
+    }
+}

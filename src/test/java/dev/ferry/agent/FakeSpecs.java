@@ -1,0 +1,43 @@
+package dev.ferry.agent;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.ferry.vm.SpecException;
+import dev.ferry.vm.VmSpec;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Set;
+
+/**
+ * Stands in for the real spec parser (built elsewhere): accepts {@code name} and a few keys, and
+ * rejects any other key with a {@link SpecException} naming it, as the real one does.
+ */
+public final class FakeSpecs implements SpecReader {
+    private static final Set<String> KNOWN = Set.of("name", "memory", "vcpus", "disks");
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+    @Override
+    public VmSpec read(String yaml, Path baseDir) throws SpecException {
+        JsonNode root;
+        try {
+            root = YAML.readTree(yaml);
+        } catch (JsonProcessingException e) {
+            throw new SpecException("spec", "not valid YAML: " + e.getOriginalMessage());
+        }
+        if (root == null || !root.isObject()) {
+            throw new SpecException("spec", "must be a mapping with at least name");
+        }
+        for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
+            String key = it.next();
+            if (!KNOWN.contains(key)) {
+                throw new SpecException(key, "unknown key; known keys are " + KNOWN);
+            }
+        }
+        if (!root.hasNonNull("name")) {
+            throw new SpecException("name", "missing; give the VM a name");
+        }
+        return new VmSpec(root.get("name").asText());
+    }
+}

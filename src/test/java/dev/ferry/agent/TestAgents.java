@@ -1,0 +1,67 @@
+package dev.ferry.agent;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/** Builds agents on a free port in a temporary data directory, with a fake VM host. */
+public final class TestAgents {
+    private TestAgents() {}
+
+    public static AgentConfig config(Path dataDir, String host) {
+        return new AgentConfig(host, "127.0.0.1", 0, dataDir, Path.of("/usr/bin/qemu-system-x86_64"),
+                Path.of("/usr/bin/swtpm"), Map.of(), Map.of());
+    }
+
+    public static Agent.Parts parts(FakeVmHost host, Clock clock) {
+        return parts(host, clock, new FakeSpecs());
+    }
+
+    public static Agent.Parts parts(FakeVmHost host, Clock clock, SpecReader specs) {
+        VersionProbe probe = binary -> Optional.of(binary.getFileName().toString().startsWith("qemu")
+                ? "QEMU emulator version 8.2.2 (Debian 1:8.2.2+ds-0ubuntu1)"
+                : "TPM emulator version 0.7.3, Copyright (c) 2014-2021 IBM Corp.");
+        HostResources resources = new HostResources() {
+            @Override
+            public int cpus() {
+                return 8;
+            }
+
+            @Override
+            public long memoryTotalMiB() {
+                return 16384;
+            }
+
+            @Override
+            public long memoryAvailableMiB() {
+                return 12000;
+            }
+        };
+        return new Agent.Parts(host, probe, specs, resources, clock);
+    }
+
+    public static Path tempDir() {
+        try {
+            return Files.createTempDirectory("ferry-agent-test");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static void delete(Path dir) {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
