@@ -1,0 +1,99 @@
+package dev.ferry.proc;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts processes: argv only (never a shell), a clean environment, bounded capture of both
+ * streams, and a timeout that kills the child's whole process group, so grandchildren die too.
+ * The one place in Ferry that starts processes; thread-safe, share one instance.
+ */
+public final class ProcessRunner {
+    private static final Logger log = LoggerFactory.getLogger(ProcessRunner.class);
+
+    private final ScheduledThreadPoolExecutor watchdogs;
+
+    public ProcessRunner() {
+        watchdogs = new ScheduledThreadPoolExecutor(1, runnable -> {
+            Thread thread = new Thread(runnable, "proc-timeouts");
+            thread.setDaemon(true);
+            return thread;
+        });
+        watchdogs.setRemoveOnCancelPolicy(true);
+    }
+
+    /**
+     * Runs {@code command} to its end (or its timeout). A non-zero exit is not an exception: look
+     * at {@link ProcResult#ok()}. If the calling thread is interrupted, the process group is killed.
+     *
+     * @throws IOException when the program or working directory does not exist or cannot be started
+     */
+    public ProcResult run(Command command) throws IOException, InterruptedException {
+        RunningProcess process = start(command);
+        try {
+            return process.await();
+        } catch (InterruptedException e) {
+            process.kill();
+            throw e;
+        }
+    }
+
+    /** Starts {@code command} and returns at once; its timeout, if any, is enforced in the background. */
+    public RunningProcess start(Command command) throws IOException {
+        String path = command.env().getOrDefault("PATH", Command.BASE_PATH);
+        checkRunnable(command, path);
+        List<String> argv = new ArrayList<>(command.argv().size() + 1);
+        // setsid execs in place (a forked JVM child is never a group leader), so pid == pgid.
+        argv.add(ProcessGroups.setsid());
+        argv.addAll(command.argv());
+        ProcessBuilder builder = new ProcessBuilder(argv);
+        Map<String, String> env = builder.environment();
+        env.clear();
+        env.put("PATH", Command.BASE_PATH);
+        env.put("LANG", "C.UTF-8");
+        String home = System.getenv("HOME");
+        if (home != null) {
+            env.put("HOME", home);
+        }
+        env.putAll(command.env());
+        if (command.workDir() != null) {
+            builder.directory(command.workDir().toFile());
+        }
+        if (command.stdin() == null) {
+            builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        }
+        Process process = builder.start();
+        log.debug("started pid {}: {}", process.pid(), command.argv());
+        return new RunningProcess(command, process, watchdogs);
+    }
+
+    private static void checkRunnable(Command command, String path) throws IOException {
+        Path dir = command.workDir();
+        if (dir != null && !Files.isDirectory(dir)) {
+            throw new IOException("cannot run " + command.program() + ": working directory " + dir + " does not exist");
+        }
+        String program = command.program();
+        if (program.contains("/")) {
+            Path file = dir == null ? Path.of(program) : dir.resolve(program);
+            if (!Files.isRegularFile(file) || !Files.isExecutable(file)) {
+                throw new IOException("cannot run " + program + ": no executable file at that path");
+            }
+            return;
+        }
+        for (String entry : path.split(":")) {
+            if (!entry.isEmpty() && Files.isExecutable(Path.of(entry, program))) {
+                return;
+            }
+        }
+        throw new IOException("cannot run " + program + ": not found in PATH " + path
+                + "; install it or give its absolute path");
+    }
+}
