@@ -1,4 +1,50 @@
 package dev.ferry.vm;
 
-/** A VM's definition, parsed and validated by {@link VmSpecParser}. (Placeholder: grows with the parser.) */
-public record VmSpec(String name) {}
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * A VM's definition, parsed and validated by {@link VmSpecParser}: paths are absolute, defaults
+ * are filled in, and generated values (the uuid, NIC MAC addresses, tap names) are set, so that
+ * {@link #toYaml()} stores exactly what the VM runs with and a migration carries the same identity.
+ *
+ * @param kernelBoot direct kernel boot, or null to boot from firmware
+ */
+public record VmSpec(String name, UUID uuid, int memoryMiB, int vcpus, String machine,
+                     KernelBoot kernelBoot, List<DeviceSpec> devices) {
+
+    public static final String DEFAULT_MACHINE = "q35";
+
+    public VmSpec {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(uuid, "uuid");
+        Objects.requireNonNull(machine, "machine");
+        devices = List.copyOf(devices);
+    }
+
+    /**
+     * Boots a kernel directly instead of firmware; {@code initrd} and {@code cmdline} may be null.
+     */
+    public record KernelBoot(Path kernel, Path initrd, String cmdline) {
+        public KernelBoot {
+            Objects.requireNonNull(kernel, "kernel");
+        }
+    }
+
+    /** The normalized spec as YAML; parsing it again (with the same host files) gives an equal spec. */
+    public String toYaml() {
+        return SpecYaml.write(this);
+    }
+
+    public Optional<DeviceSpec> device(String id) {
+        return devices.stream().filter(d -> d.id().equals(id)).findFirst();
+    }
+
+    /** The devices of one type, in spec order. */
+    public <T extends DeviceSpec> List<T> devices(Class<T> type) {
+        return devices.stream().filter(type::isInstance).map(type::cast).toList();
+    }
+}
