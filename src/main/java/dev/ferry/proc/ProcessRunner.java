@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +29,9 @@ public final class ProcessRunner {
             return thread;
         });
         watchdogs.setRemoveOnCancelPolicy(true);
+        // An idle runner holds no thread, so creating runners freely costs nothing.
+        watchdogs.setKeepAliveTime(10, TimeUnit.SECONDS);
+        watchdogs.allowCoreThreadTimeOut(true);
     }
 
     /**

@@ -44,6 +44,10 @@ public final class RunningProcess {
                 : watchdogs.schedule(this::timeOut, command.timeout().toNanos(), TimeUnit.NANOSECONDS);
     }
 
+    /**
+     * The child's pid, which is also its process group id. For an instant after start the pid
+     * still runs the launcher ({@code setsid}) before it becomes the program itself.
+     */
     public long pid() {
         return process.pid();
     }

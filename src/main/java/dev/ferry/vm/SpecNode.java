@@ -23,7 +23,7 @@ final class SpecNode {
 
     SpecNode(JsonNode node, String path, String what, List<String> allowed) throws SpecException {
         if (node == null || !node.isObject()) {
-            throw new SpecException(path, "expected a mapping (key: value lines) for " + what + ", got " + kind(node));
+            throw new SpecException(path.isEmpty() ? "spec" : path, "expected a mapping (key: value lines) for " + what + ", got " + kind(node));
         }
         this.node = node;
         this.path = path;
@@ -42,7 +42,8 @@ final class SpecNode {
     }
 
     String child(String key) {
-        return path.isEmpty() ? key : path + "." + key;
+        String k = key.isEmpty() ? "''" : key;
+        return path.isEmpty() ? k : path + "." + k;
     }
 
     boolean has(String key) {
@@ -165,9 +166,7 @@ final class SpecNode {
         if (!v.isObject()) {
             throw new SpecException(child(key), "expected a mapping of names to values, got " + kind(v));
         }
-        Iterator<Map.Entry<String, JsonNode>> it = v.fields();
-        while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : v.properties()) {
             if (!e.getValue().isValueNode() || e.getValue().isNull()) {
                 throw new SpecException(child(key) + "." + e.getKey(),
                         "expected a text, number or boolean value, got " + kind(e.getValue()));
@@ -199,5 +198,4 @@ final class SpecNode {
             default -> "a " + v.getNodeType().name().toLowerCase(java.util.Locale.ROOT) + " value";
         };
     }
-
 }

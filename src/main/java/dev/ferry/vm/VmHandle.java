@@ -1,6 +1,9 @@
 package dev.ferry.vm;
 
+import dev.ferry.qmp.QmpClient;
+
 import java.nio.file.Path;
+import java.util.function.Consumer;
 
 /** Control of one running QEMU process. Closing the handle lets go of it; the VM keeps running. */
 public interface VmHandle extends AutoCloseable {
@@ -26,6 +29,23 @@ public interface VmHandle extends AutoCloseable {
     Path runDir();
 
     Path serialLog();
+
+    /**
+     * The QMP connection to this VM's QEMU, for callers that drive QEMU directly (migration, block
+     * jobs). Closed when the handle is closed or QEMU exits.
+     */
+    default QmpClient qmp() {
+        throw new UnsupportedOperationException("vm '" + name() + "': this handle gives no QMP access");
+    }
+
+    /**
+     * Calls {@code listener} once, from a watcher thread, when QEMU exits while this handle holds
+     * it: with STOPPED when the exit was asked for (stop, destroy, the guest powering off) and
+     * CRASHED otherwise. Not called after {@link #close()}.
+     */
+    default void onExit(Consumer<VmState> listener) {
+        throw new UnsupportedOperationException("vm '" + name() + "': this handle does not report QEMU's exit");
+    }
 
     /** Lets go of the VM without stopping it. */
     @Override

@@ -12,6 +12,14 @@ public interface VmHost {
     /** Starts QEMU (and the VM's swtpm, if it has one) for {@code spec}; returns once QMP answers. */
     VmHandle start(VmSpec spec) throws VmException;
 
+    /**
+     * Starts QEMU for {@code spec} waiting for a migration stream ({@code -incoming defer}) instead
+     * of booting; its devices' back-ends (swtpm) are started as for {@link #start}.
+     */
+    default VmHandle startIncoming(VmSpec spec) throws VmException {
+        throw new VmException("vm '" + spec.name() + "': this host cannot receive migrations");
+    }
+
     /** Takes control of a VM started earlier on this host, or empty when none of it is alive. */
     Optional<VmHandle> reattach(String vmName) throws VmException;
 

@@ -2,6 +2,7 @@ package dev.ferry.proc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.io.IOException;
@@ -13,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -202,12 +204,14 @@ class ProcessRunnerTest {
 
     @Test
     void childLeadsItsOwnProcessGroup() throws Exception {
-        RunningProcess process = runner.start(Command.of("sleep", "1000"));
+        RunningProcess process = runner.start(Command.of("sleep", "1000").timeout(Duration.ofSeconds(30)));
         try {
+            // Until setsid has run, the child is still in the JVM's group and named setsid.
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> Processes.arguments(process.pid()).equals(Optional.of(List.of("sleep", "1000"))));
             String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             assertThat(Long.parseLong(fields[2])).as("pgid").isEqualTo(process.pid());
-            assertThat(Processes.arguments(process.pid())).contains(List.of("sleep", "1000"));
         } finally {
             process.kill();
             process.await();
@@ -216,7 +220,7 @@ class ProcessRunnerTest {
 
     @Test
     void killEndsAStartedProcessAndAwaitReportsTheSignal() throws Exception {
-        RunningProcess process = runner.start(Command.of("sleep", "1000"));
+        RunningProcess process = runner.start(Command.of("sleep", "1000").timeout(Duration.ofSeconds(30)));
         assertThat(process.await(Duration.ofMillis(50))).isEmpty();
         assertThat(process.isAlive()).isTrue();
 

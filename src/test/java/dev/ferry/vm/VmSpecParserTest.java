@@ -282,7 +282,8 @@ class VmSpecParserTest {
         assertSpecError("name: [web1\nmemoryMiB: 256\n", "spec", "not valid YAML at line");
         assertSpecError("name: a\nname: b\nmemoryMiB: 256\n", "spec", "Duplicate field 'name'");
         assertSpecError("", "spec", "empty");
-        assertSpecError("- a\n- b\n", "", "expected a mapping");
+        assertSpecError("- a\n- b\n", "spec", "expected a mapping");
+        assertSpecError(MINIMAL + "'': 1\n", "''", "unknown key ''");
     }
 
     void assertSpecError(String yaml, String field, String... messageParts) {

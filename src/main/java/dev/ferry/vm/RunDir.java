@@ -1,0 +1,43 @@
+package dev.ferry.vm;
+
+import java.nio.file.Path;
+
+/**
+ * The per-VM directory on this host ({@code RUN_ROOT/NAME}) holding everything needed to find a
+ * running VM again: QEMU's pidfile and QMP socket, the serial log, and the swtpm's state, control
+ * socket, pidfile and log. Nothing else writes here; removing it is part of cleaning a VM up.
+ */
+public record RunDir(Path path) {
+
+    public static RunDir of(Path runRoot, String vmName) {
+        return new RunDir(runRoot.resolve(vmName));
+    }
+
+    public Path qemuPidFile() {
+        return path.resolve("qemu.pid");
+    }
+
+    public Path qmpSocket() {
+        return path.resolve("qmp.sock");
+    }
+
+    public Path serialLog() {
+        return path.resolve("serial.log");
+    }
+
+    public Path swtpmStateDir() {
+        return path.resolve("swtpm");
+    }
+
+    public Path swtpmSocket() {
+        return path.resolve("swtpm.sock");
+    }
+
+    public Path swtpmPidFile() {
+        return path.resolve("swtpm.pid");
+    }
+
+    public Path swtpmLog() {
+        return path.resolve("swtpm.log");
+    }
+}
