@@ -43,8 +43,10 @@ final class QemuCommandLine {
         b.machine(accel);
         b.control();
         b.boot();
-        b.devices();
+        b.devices(incoming);
         if (incoming) {
+            // -S: the guest stays paused after the stream is in, until this host has recorded that it owns the VM.
+            b.add("-S");
             b.add("-incoming", "defer");
         }
         return List.copyOf(b.argv);
@@ -82,7 +84,7 @@ final class QemuCommandLine {
         }
     }
 
-    private void devices() {
+    private void devices(boolean incoming) {
         if (!spec.devices(DeviceSpec.Usb.class).isEmpty()) {
             add("-device", "qemu-xhci,id=" + XHCI_ID);
         }
@@ -99,11 +101,18 @@ final class QemuCommandLine {
             } else if (d instanceof DeviceSpec.Usb usb) {
                 usb(usb);
             } else if (d instanceof DeviceSpec.Pci pci) {
-                pci(pci);
+                if (!(incoming && unpluggedForMigration(pci))) {
+                    pci(pci);
+                }
             } else if (!(d instanceof DeviceSpec.External)) {
                 throw new IllegalStateException("Invalid device type: " + d.getClass().getName());
             }
         }
+    }
+
+    /** A device the source unplugs before migrating; the destination plugs it in after resume, not at start. */
+    private static boolean unpluggedForMigration(DeviceSpec.Pci pci) {
+        return pci.source() instanceof DeviceSpec.HostPci h && h.migration() == DeviceSpec.PciMigration.UNPLUG_REPLUG;
     }
 
     private void disk(DeviceSpec.Disk disk) {

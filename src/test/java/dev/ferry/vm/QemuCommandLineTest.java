@@ -91,7 +91,9 @@ class QemuCommandLineTest {
 
     @Test
     void incoming_waitsForAMigrationStream() {
-        assertThat(values(QemuCommandLine.build(QEMU, spec(), RUN, Accel.TCG, true), "-incoming")).containsExactly("defer");
+        List<String> argv = QemuCommandLine.build(QEMU, spec(), RUN, Accel.TCG, true);
+        assertThat(values(argv, "-incoming")).containsExactly("defer");
+        assertThat(argv).as("paused until the destination owns the VM").contains("-S");
     }
 
     @Test

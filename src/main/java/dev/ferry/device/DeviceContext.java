@@ -1,0 +1,28 @@
+package dev.ferry.device;
+
+import java.util.function.Consumer;
+
+/**
+ * What a device step is given: which VM, which device, how and where it moves, and where to
+ * report progress. The same context is passed to every step of one device in one migration.
+ *
+ * @param vmName      the VM's name
+ * @param vmUuid      the VM's UUID
+ * @param device      the device
+ * @param mode        live or save
+ * @param destination the destination host's name (live) or the file's path (save)
+ * @param progress    receives progress and messages from long steps; never null
+ */
+public record DeviceContext(String vmName, String vmUuid, DeviceRef device, Mode mode, String destination,
+                            Consumer<DeviceEvent> progress) {
+
+    /** Reports a message from this device. */
+    public void message(String text) {
+        progress.accept(DeviceEvent.message(device, text));
+    }
+
+    /** Reports progress of this device's current step, from 0 to 1. */
+    public void progress(double fraction) {
+        progress.accept(DeviceEvent.progress(device, fraction));
+    }
+}

@@ -1,0 +1,139 @@
+package dev.ferry.device;
+
+import dev.ferry.vm.DeviceSpec;
+import dev.ferry.vm.DeviceSpec.Disk;
+import dev.ferry.vm.DeviceSpec.EmulatedPci;
+import dev.ferry.vm.DeviceSpec.EmulatedUsb;
+import dev.ferry.vm.DeviceSpec.External;
+import dev.ferry.vm.DeviceSpec.ExternalTpm;
+import dev.ferry.vm.DeviceSpec.HostPci;
+import dev.ferry.vm.DeviceSpec.Nic;
+import dev.ferry.vm.DeviceSpec.PciMigration;
+import dev.ferry.vm.DeviceSpec.Pci;
+import dev.ferry.vm.DeviceSpec.Swtpm;
+import dev.ferry.vm.DeviceSpec.TapNet;
+import dev.ferry.vm.DeviceSpec.Tpm;
+import dev.ferry.vm.DeviceSpec.Usb;
+import dev.ferry.vm.VmSpec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Chooses the controller for each device of a VM: the one place that knows device types. A
+ * configured tool takes over any device that Ferry cannot move in-band itself.
+ */
+public final class DeviceControllers {
+
+    /** One device, the name it goes by in reports, and its controller. */
+    public record Bound(DeviceRef ref, DeviceSpec spec, DeviceController controller) {}
+
+    private final Map<String, ToolSpec> tools;
+    private final ToolRunner runner;
+
+    /** @param tools the agent's migration tools by device type ({@code tpm}, {@code usb}, ...) or external kind */
+    public DeviceControllers(Map<String, ToolSpec> tools, ToolRunner runner) {
+        this.tools = Map.copyOf(tools);
+        this.runner = runner;
+    }
+
+    /** The controllers for every device of {@code spec}, in spec order. */
+    public List<Bound> bind(VmSpec spec, GuestControl guest) {
+        List<Bound> bound = new ArrayList<>();
+        for (DeviceSpec device : spec.devices()) {
+            bound.add(new Bound(ref(device), device, controller(device, guest)));
+        }
+        return bound;
+    }
+
+    /** How {@code device} is named in reports: its id, type and variant. */
+    public static DeviceRef ref(DeviceSpec device) {
+        return new DeviceRef(device.id(), device.type(), variant(device));
+    }
+
+    private DeviceController controller(DeviceSpec device, GuestControl guest) {
+        if (device instanceof Disk d) {
+            return disk(d);
+        } else if (device instanceof Nic n) {
+            return new AnnouncingNicController(n.id(), guest);
+        } else if (device instanceof Tpm t) {
+            return tpm(t);
+        } else if (device instanceof Usb u) {
+            return u.source() instanceof EmulatedUsb ? InBandController.INSTANCE
+                    : toolOr("usb", "host USB passthrough cannot migrate; configure a migration tool for usb");
+        } else if (device instanceof Pci p) {
+            return pci(p, guest);
+        } else if (device instanceof External e) {
+            return external(e);
+        }
+        throw new IllegalStateException("Invalid device type: " + device.type());
+    }
+
+    private DeviceController disk(Disk d) {
+        if (d.shared()) {
+            return InBandController.INSTANCE;
+        }
+        if (d.blockDevice()) {
+            return toolOr("disk", "host block device " + d.path() + " is not marked shared; mark it 'shared: true'"
+                    + " if the destination sees the same device, or configure a migration tool for disk");
+        }
+        return toolOr("disk", "local image " + d.path() + " would have to be copied, which Ferry does not do yet;"
+                + " mark it 'shared: true' if the destination sees the same image at the same path,"
+                + " or configure a migration tool for disk");
+    }
+
+    private DeviceController tpm(Tpm t) {
+        if (t.backend() instanceof ExternalTpm) {
+            return toolOr("tpm", "no migration tool is configured for tpm");
+        }
+        Swtpm swtpm = (Swtpm) t.backend();
+        if (swtpm.encryptionKeyFile() != null && tools.containsKey("tpm")) {
+            // The tool carries the host key; the state itself still travels in QEMU's stream.
+            return new ExternalToolController(runner, tools.get("tpm"));
+        }
+        return InBandController.INSTANCE;
+    }
+
+    private DeviceController pci(Pci p, GuestControl guest) {
+        if (p.source() instanceof EmulatedPci) {
+            return InBandController.INSTANCE;
+        }
+        HostPci host = (HostPci) p.source();
+        if (host.migration() == PciMigration.UNPLUG_REPLUG) {
+            return new UnplugReplugController(p, guest);
+        }
+        return toolOr("pci", "passthrough PCI device " + host.address() + " cannot migrate; set its policy to"
+                + " 'migration: unplug-replug' or configure a migration tool for pci");
+    }
+
+    private DeviceController external(External e) {
+        ToolSpec tool = tools.getOrDefault(e.kind(), tools.get("external"));
+        if (tool == null) {
+            return new RefusingController("no migration tool is configured for external devices of kind '"
+                    + e.kind() + "'; add one under tools in the agent config");
+        }
+        return new ExternalToolController(runner, tool);
+    }
+
+    private DeviceController toolOr(String type, String refusal) {
+        ToolSpec tool = tools.get(type);
+        return tool == null ? new RefusingController(refusal) : new ExternalToolController(runner, tool);
+    }
+
+    private static String variant(DeviceSpec device) {
+        if (device instanceof Disk d) {
+            return d.blockDevice() ? "block device" : d.shared() ? "shared" : "local";
+        } else if (device instanceof Nic n) {
+            return n.backend() instanceof TapNet ? "tap" : n.backend() instanceof DeviceSpec.SocketNet ? "socket" : "user";
+        } else if (device instanceof Tpm t) {
+            return t.backend() instanceof ExternalTpm ? "external" : "swtpm";
+        } else if (device instanceof Usb u) {
+            return u.source() instanceof EmulatedUsb ? "emulated" : "passthrough";
+        } else if (device instanceof Pci p) {
+            return p.source() instanceof EmulatedPci ? "emulated" : "passthrough";
+        } else if (device instanceof External e) {
+            return e.kind();
+        }
+        throw new IllegalStateException("Invalid device type: " + device.type());
+    }
+}

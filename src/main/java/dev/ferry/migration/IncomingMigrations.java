@@ -1,0 +1,227 @@
+package dev.ferry.migration;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.device.DeviceContext;
+import dev.ferry.device.DeviceControllers;
+import dev.ferry.device.DeviceException;
+import dev.ferry.device.GuestControl;
+import dev.ferry.device.QmpGuestControl;
+import dev.ferry.device.Mode;
+import dev.ferry.migration.MigrationReport.Blocker;
+import dev.ferry.qmp.QmpException;
+import dev.ferry.vm.SpecException;
+import dev.ferry.vm.VmException;
+import dev.ferry.vm.VmHandle;
+import dev.ferry.vm.VmHost;
+import dev.ferry.vm.VmSpec;
+import dev.ferry.vm.VmSpecParser;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The destination's side of live migrations: checks, the incoming QEMU, the switchover (record
+ * ownership, then resume) and the teardown. Every call is idempotent, because the source retries
+ * calls whose answer it did not get.
+ */
+public final class IncomingMigrations {
+    private static final Logger log = LoggerFactory.getLogger(IncomingMigrations.class);
+
+    /** The agent's view of what this host owns; ownership is recorded before the guest resumes. */
+    public interface Host {
+        /** Blockers from the host itself: a VM of that name already here, not enough memory. */
+        List<String> admissionBlockers(VmSpec spec);
+
+        /** Durably records that this host now owns the VM, running in {@code handle}. */
+        void takeOwnership(String migrationId, VmSpec spec, VmHandle handle) throws MigrationException;
+    }
+
+    private final VmHost vms;
+    private final Host host;
+    private final Journal journal;
+    private final DeviceControllers controllers;
+    private final String migrationAddress;
+    private final Clock clock;
+    private final Map<String, Incoming> incoming = new ConcurrentHashMap<>();
+
+    /** One prepared incoming VM. */
+    private record Incoming(VmSpec spec, VmHandle handle, String uri, boolean[] owned) {}
+
+    public IncomingMigrations(VmHost vms, Host host, Journal journal, DeviceControllers controllers,
+                              String migrationAddress, Clock clock) {
+        this.vms = vms;
+        this.host = host;
+        this.journal = journal;
+        this.controllers = controllers;
+        this.migrationAddress = migrationAddress;
+        this.clock = clock;
+    }
+
+    /** Everything that would stop the VM from running here; an empty list means go. */
+    public List<Blocker> check(IncomingRequest req) {
+        List<Blocker> blockers = new ArrayList<>();
+        VmSpec spec;
+        try {
+            spec = VmSpecParser.parse(req.spec(), Path.of("/"));
+        } catch (SpecException e) {
+            blockers.add(new Blocker("destination", deviceOf(req, e.field()), e.getMessage()));
+            return blockers;
+        }
+        host.admissionBlockers(spec).forEach(b -> blockers.add(new Blocker("destination", null, b)));
+        return blockers;
+    }
+
+    /** Starts the incoming QEMU and its backends; returns the URI the source sends to. */
+    public synchronized String prepare(IncomingRequest req) throws MigrationException {
+        Incoming existing = incoming.get(req.migrationId());
+        if (existing != null) {
+            return existing.uri();
+        }
+        VmSpec spec = parse(req);
+        journal.phase(req.migrationId(), Phase.PREPARE, "incoming from " + req.sourceHost());
+        VmHandle handle;
+        try {
+            handle = vms.startIncoming(spec);
+        } catch (VmException e) {
+            throw new MigrationException(e.getMessage(), e);
+        }
+        try {
+            handle.qmp().execute("migrate-set-capabilities", Map.of("capabilities",
+                    List.of(Map.of("capability", "events", "state", true))), Duration.ofSeconds(10));
+            handle.qmp().execute("migrate-incoming", Map.of("uri", "tcp:" + migrationAddress + ":0"),
+                    Duration.ofSeconds(10));
+            String uri = listeningUri(handle);
+            incoming.put(req.migrationId(), new Incoming(spec, handle, uri, new boolean[1]));
+            return uri;
+        } catch (QmpException | RuntimeException e) {
+            destroyQuietly(handle);
+            throw new MigrationException("vm '" + spec.name() + "': the incoming QEMU would not listen: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Waits until QEMU received everything, records ownership, then resumes the guest and runs the
+     * devices' after-resume hooks. Throws {@link Destination.NotTakenException} when the VM was not taken.
+     */
+    public Destination.Switchover switchover(String migrationId, Duration limit) throws MigrationException {
+        Incoming in = incoming.get(migrationId);
+        if (in == null) {
+            throw new Destination.NotTakenException("no incoming migration " + migrationId + " on this host");
+        }
+        synchronized (in) {
+            if (!in.owned()[0]) {
+                awaitReceived(in, limit);
+                journal.phase(migrationId, Phase.SWITCHOVER, "ownership recorded");
+                host.takeOwnership(migrationId, in.spec(), in.handle());
+                in.owned()[0] = true;
+                try {
+                    in.handle().resume();
+                } catch (VmException e) {
+                    throw new MigrationException("vm '" + in.spec().name() + "' is owned here but did not resume: "
+                            + e.getMessage(), e);
+                }
+            }
+            List<String> notes = afterResume(migrationId, in);
+            incoming.remove(migrationId);
+            journal.phase(migrationId, Phase.COMPLETED, "");
+            return new Destination.Switchover(notes);
+        }
+    }
+
+    /** Destroys the incoming VM and its backends, if any; refuses once the VM is owned here. */
+    public void abort(String migrationId) throws MigrationException {
+        Incoming in = incoming.get(migrationId);
+        if (in == null) {
+            return;
+        }
+        synchronized (in) {
+            if (in.owned()[0]) {
+                throw new MigrationException("migration " + migrationId + ": the VM already belongs to this host");
+            }
+            journal.phase(migrationId, Phase.ROLLING_BACK, "aborted by the source");
+            destroyQuietly(in.handle());
+            incoming.remove(migrationId);
+            journal.phase(migrationId, Phase.ROLLED_BACK, "");
+        }
+    }
+
+    private void awaitReceived(Incoming in, Duration limit) throws MigrationException {
+        Instant until = clock.instant().plus(limit);
+        while (true) {
+            String status;
+            try {
+                status = in.handle().qmp().execute("query-migrate").path("status").asText("none");
+            } catch (QmpException e) {
+                throw new Destination.NotTakenException("the incoming QEMU is gone: " + e.getMessage());
+            }
+            if (status.equals("completed")) {
+                return;
+            }
+            if (status.equals("failed") || status.equals("cancelled")) {
+                throw new Destination.NotTakenException("the incoming migration " + status);
+            }
+            if (clock.instant().isAfter(until)) {
+                throw new MigrationException("the incoming migration did not complete within " + limit.toSeconds() + " s");
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new MigrationException("interrupted while waiting for the incoming migration", e);
+            }
+        }
+    }
+
+    private List<String> afterResume(String migrationId, Incoming in) {
+        List<String> notes = new ArrayList<>();
+        GuestControl guest = new QmpGuestControl(in.handle().qmp());
+        for (DeviceControllers.Bound b : controllers.bind(in.spec(), guest)) {
+            DeviceContext ctx = new DeviceContext(in.spec().name(), in.spec().uuid().toString(), b.ref(), Mode.LIVE,
+                    migrationAddress, e -> {});
+            try {
+                b.controller().afterResume(ctx);
+            } catch (DeviceException | RuntimeException e) {
+                journal.deviceStep(migrationId, b.ref().id(), "after-resume", "failed", e.getMessage());
+                notes.add(b.ref().describe() + " after resume: " + e.getMessage());
+            }
+        }
+        return notes;
+    }
+
+    private static String listeningUri(VmHandle handle) throws QmpException {
+        JsonNode addresses = handle.qmp().execute("query-migrate").path("socket-address");
+        for (JsonNode a : addresses) {
+            if (a.path("type").asText().equals("inet")) {
+                return "tcp:" + a.path("host").asText() + ":" + a.path("port").asText();
+            }
+        }
+        throw new IllegalStateException("QEMU reported no listening address: " + addresses);
+    }
+
+    private static VmSpec parse(IncomingRequest req) throws MigrationException {
+        try {
+            return VmSpecParser.parse(req.spec(), Path.of("/"));
+        } catch (SpecException e) {
+            throw new MigrationException("the VM's spec is not valid on this host: " + e.getMessage(), e);
+        }
+    }
+
+    private static String deviceOf(IncomingRequest req, String field) {
+        return field.startsWith("devices[") ? field.substring(0, field.indexOf(']') + 1) : null;
+    }
+
+    private static void destroyQuietly(VmHandle handle) {
+        try {
+            handle.destroy();
+        } catch (VmException | RuntimeException e) {
+            log.warn("could not destroy incoming vm '{}': {}", handle.name(), e.getMessage());
+        }
+    }
+}

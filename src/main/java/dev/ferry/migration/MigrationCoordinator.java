@@ -1,0 +1,206 @@
+package dev.ferry.migration;
+
+import dev.ferry.device.Step;
+import dev.ferry.migration.Cancellation.CancelledException;
+import dev.ferry.migration.DeviceSteps.StepFailure;
+import dev.ferry.migration.MigrationReport.Blocker;
+import dev.ferry.migration.MigrationReport.Failure;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * Drives one migration from the source side, phase by phase, and rolls back on any failure
+ * before switchover.
+ *
+ * <pre>
+ *  source                                   destination
+ *  CHECK       devices' step 0  ----------> check()        (all blockers reported together)
+ *  PREPARE                      ----------> prepare()      backends + incoming QEMU, returns URI
+ *  PRE_SUSPEND devices' step 1 (in order)
+ *  RAM_COPY    QEMU migrate (pause-before-switchover) ==> RAM while the guest runs
+ *              ... QEMU pauses the guest: downtime starts
+ *  POST_SUSPEND devices' step 2, concurrently
+ *  SYNC        devices' step 3, concurrently; then QEMU finishes
+ *  SWITCHOVER                   ----------> switchover()   records ownership, resumes: downtime ends
+ *  CLEANUP     quit source QEMU, release backends
+ * </pre>
+ *
+ * A failure before SWITCHOVER cancels QEMU's migration, recovers every device that started
+ * (newest first, with its last completed step), aborts the destination and resumes the source
+ * only if it was running. From SWITCHOVER on the source is never resumed.
+ */
+public final class MigrationCoordinator {
+    private final Clock clock;
+    private final ExecutorService stepExecutor;
+    private final Journal journal;
+
+    public MigrationCoordinator(Clock clock, ExecutorService stepExecutor, Journal journal) {
+        this.clock = clock;
+        this.stepExecutor = stepExecutor;
+        this.journal = journal;
+    }
+
+    /** Runs CHECK on both sides only; nothing is started anywhere. */
+    public MigrationReport dryRun(MigrationPlan plan, Destination destination, MigrationListener listener)
+            throws InterruptedException {
+        Recorder rec = new Recorder(plan, clock, Journal.NONE, listener);
+        DeviceSteps devices = new DeviceSteps(plan, rec, stepExecutor);
+        rec.enter(Phase.CHECK);
+        List<Blocker> blockers = checkBothSides(plan, devices, destination);
+        rec.note("dry run: nothing was started");
+        return rec.finish(blockers.isEmpty() ? Result.CHECKED : Result.REFUSED, blockers, null);
+    }
+
+    /** Runs the whole migration; never throws for a migration failure, the report says what happened. */
+    public MigrationReport migrate(MigrationPlan plan, SourceQemu source, Destination destination,
+                                   MigrationListener listener, Cancellation cancel) throws InterruptedException {
+        Recorder rec = new Recorder(plan, clock, journal, listener);
+        DeviceSteps devices = new DeviceSteps(plan, rec, stepExecutor);
+        Progress progress = new Progress();
+        try {
+            progress.wasRunning = source.isRunning();
+            rec.enter(Phase.CHECK);
+            List<Blocker> blockers = checkBothSides(plan, devices, destination);
+            if (!blockers.isEmpty()) {
+                return rec.finish(Result.REFUSED, blockers, null);
+            }
+            cancel.throwIfCancelled();
+
+            rec.enter(Phase.PREPARE);
+            progress.destinationTouched = true;
+            String uri = destination.prepare();
+            cancel.throwIfCancelled();
+
+            rec.enter(Phase.PRE_SUSPEND);
+            devices.preSuspendAll();
+            cancel.throwIfCancelled();
+
+            rec.enter(Phase.RAM_COPY, uri);
+            source.configure(plan.params());
+            progress.qemuStarted = true;
+            source.startMigration(uri);
+            source.awaitPreSwitchover(plan.params().convergeTimeout(), rec::ram, cancel::isCancelled);
+            rec.paused();
+            cancel.throwIfCancelled();
+
+            rec.enter(Phase.POST_SUSPEND);
+            devices.concurrently(Step.POST_SUSPEND, plan.params().stepDeadline());
+            rec.enter(Phase.SYNC);
+            devices.concurrently(Step.SYNC, plan.params().stepDeadline());
+            cancel.throwIfCancelled();
+            source.continueSwitchover();
+            SourceQemu.Completion done = source.awaitCompleted(plan.params().convergeTimeout());
+            rec.qemuDowntime(done.downtimeMs());
+            if (done.ram() != null) {
+                rec.ram(done.ram());
+            }
+        } catch (StepFailure e) {
+            return rollBack(rec, devices, source, destination, progress, e.failure);
+        } catch (CancelledException e) {
+            return rollBack(rec, devices, source, destination, progress,
+                    new Failure(rec.current().wireName(), null, null, e.getMessage()));
+        } catch (MigrationException | RuntimeException e) {
+            return rollBack(rec, devices, source, destination, progress,
+                    new Failure(rec.current() == null ? Phase.CHECK.wireName() : rec.current().wireName(),
+                            null, null, DeviceSteps.message(e)));
+        }
+        return switchOver(rec, devices, source, destination, progress);
+    }
+
+    private MigrationReport switchOver(Recorder rec, DeviceSteps devices, SourceQemu source,
+                                       Destination destination, Progress progress) {
+        rec.enter(Phase.SWITCHOVER);
+        try {
+            Destination.Switchover sw = destination.switchover();
+            rec.resumed();
+            sw.notes().forEach(rec::note);
+        } catch (Destination.NotTakenException e) {
+            // The destination says for certain it did not take the VM, so the source still owns it.
+            return rollBackAfterSwitchoverRefused(rec, devices, source, destination, progress, e);
+        } catch (MigrationException | RuntimeException e) {
+            // Nobody can say who owns the VM now; resuming the source could run it twice.
+            Failure f = new Failure(Phase.SWITCHOVER.wireName(), null, null, DeviceSteps.message(e)
+                    + "; the source keeps the guest paused and will not resume it until the destination answers");
+            return rec.finish(Result.FAILED, List.of(), f);
+        }
+        rec.enter(Phase.CLEANUP);
+        try {
+            source.release();
+        } catch (MigrationException | RuntimeException e) {
+            rec.note("cleanup on the source failed: " + DeviceSteps.message(e));
+        }
+        return rec.finish(Result.COMPLETED, List.of(), null);
+    }
+
+    private MigrationReport rollBackAfterSwitchoverRefused(Recorder rec, DeviceSteps devices, SourceQemu source,
+                                                          Destination destination, Progress progress,
+                                                          Destination.NotTakenException e) {
+        // SWITCHOVER was journaled but never happened: the journal records the rollback as a failure.
+        Failure f = new Failure(Phase.SWITCHOVER.wireName(), null, null, DeviceSteps.message(e));
+        devices.recoverStarted();
+        abortDestination(rec, destination);
+        resumeIfItWasRunning(rec, source, progress);
+        return rec.finish(rec.recoveryClean() ? Result.ROLLED_BACK : Result.FAILED, List.of(), f);
+    }
+
+    private MigrationReport rollBack(Recorder rec, DeviceSteps devices, SourceQemu source, Destination destination,
+                                     Progress progress, Failure failure) {
+        rec.enter(Phase.ROLLING_BACK, failure.describe());
+        if (progress.qemuStarted) {
+            try {
+                source.cancelMigration();
+            } catch (MigrationException | RuntimeException e) {
+                rec.recoveryFailed(new Failure(Phase.ROLLING_BACK.wireName(), null, "cancel",
+                        "cancelling QEMU's migration failed: " + DeviceSteps.message(e)));
+            }
+        }
+        devices.recoverStarted();
+        if (progress.destinationTouched) {
+            abortDestination(rec, destination);
+        }
+        resumeIfItWasRunning(rec, source, progress);
+        return rec.finish(rec.recoveryClean() ? Result.ROLLED_BACK : Result.FAILED, List.of(), failure);
+    }
+
+    private static void abortDestination(Recorder rec, Destination destination) {
+        try {
+            destination.abort();
+        } catch (MigrationException | RuntimeException e) {
+            rec.recoveryFailed(new Failure(Phase.ROLLING_BACK.wireName(), null, "abort",
+                    "tearing down the destination failed: " + DeviceSteps.message(e)));
+        }
+    }
+
+    private static void resumeIfItWasRunning(Recorder rec, SourceQemu source, Progress progress) {
+        if (!progress.wasRunning) {
+            rec.note("the guest was paused before the migration and stays paused");
+            return;
+        }
+        try {
+            source.resume();
+        } catch (MigrationException | RuntimeException e) {
+            rec.recoveryFailed(new Failure(Phase.ROLLING_BACK.wireName(), null, "resume",
+                    "resuming the guest on the source failed: " + DeviceSteps.message(e)));
+        }
+    }
+
+    private static List<Blocker> checkBothSides(MigrationPlan plan, DeviceSteps devices, Destination destination)
+            throws InterruptedException {
+        List<Blocker> blockers = new ArrayList<>(devices.checkAll(plan.params().stepDeadline()));
+        try {
+            blockers.addAll(destination.check());
+        } catch (MigrationException | RuntimeException e) {
+            blockers.add(new Blocker("destination", null, DeviceSteps.message(e)));
+        }
+        return blockers;
+    }
+
+    /** What this migration has touched so far, for the rollback. */
+    private static final class Progress {
+        boolean wasRunning;
+        boolean destinationTouched;
+        boolean qemuStarted;
+    }
+}

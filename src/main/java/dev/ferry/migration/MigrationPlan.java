@@ -1,0 +1,24 @@
+package dev.ferry.migration;
+
+import dev.ferry.device.DeviceController;
+import dev.ferry.device.DeviceRef;
+import dev.ferry.device.Mode;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Everything the coordinator needs to move one VM: who, where, which devices with which
+ * controllers, and how.
+ */
+public record MigrationPlan(String id, String vmName, String vmUuid, String sourceHost, Mode mode,
+                            String destination, List<Unit> devices, MigrationParams params) {
+
+    public MigrationPlan {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(vmName, "vmName");
+        devices = List.copyOf(devices);
+    }
+
+    /** One device and the controller that moves it. */
+    public record Unit(DeviceRef ref, DeviceController controller) {}
+}

@@ -1,0 +1,172 @@
+package dev.ferry.migration;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.qmp.QmpClient;
+import dev.ferry.qmp.QmpException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/**
+ * The source QEMU's migration stream driven over QMP. QEMU pauses the guest before switchover
+ * ({@code pause-before-switchover}) so that the devices' steps 2 and 3 run while it is paused and
+ * QEMU waits for {@code migrate-continue}.
+ */
+public final class QmpSourceQemu implements SourceQemu {
+    /** QEMU's own cap; "no limit" as far as a host link goes. */
+    private static final long UNLIMITED_BYTES_PER_SECOND = 100L * 1024 * 1024 * 1024;
+    private static final Duration POLL = Duration.ofMillis(50);
+    private static final Set<String> ENDED = Set.of("cancelled", "failed", "completed", "none");
+
+    /** What to do with the source VM once the destination owns it. */
+    public interface Release {
+        void release() throws MigrationException;
+    }
+
+    private final String vmName;
+    private final QmpClient qmp;
+    private final Clock clock;
+    private final Release release;
+
+    public QmpSourceQemu(String vmName, QmpClient qmp, Clock clock, Release release) {
+        this.vmName = vmName;
+        this.qmp = qmp;
+        this.clock = clock;
+        this.release = release;
+    }
+
+    @Override
+    public boolean isRunning() throws MigrationException {
+        return "running".equals(call("query-status", null).path("status").asText());
+    }
+
+    @Override
+    public void configure(MigrationParams params) throws MigrationException {
+        call("migrate-set-capabilities", Map.of("capabilities", List.of(
+                Map.of("capability", "pause-before-switchover", "state", true),
+                Map.of("capability", "events", "state", true),
+                Map.of("capability", "auto-converge", "state", params.autoConverge()))));
+        long bandwidth = params.bandwidthMiBps() == 0 ? UNLIMITED_BYTES_PER_SECOND : params.bandwidthMiBps() * 1024 * 1024;
+        call("migrate-set-parameters", Map.of(
+                "downtime-limit", params.downtimeLimit().toMillis(),
+                "max-bandwidth", bandwidth));
+    }
+
+    @Override
+    public void startMigration(String uri) throws MigrationException {
+        call("migrate", Map.of("uri", uri));
+    }
+
+    @Override
+    public void awaitPreSwitchover(Duration limit, Consumer<RamProgress> progress, BooleanSupplier cancelled)
+            throws MigrationException {
+        Instant until = clock.instant().plus(limit);
+        while (true) {
+            JsonNode status = call("query-migrate", null);
+            String state = status.path("status").asText("none");
+            progress.accept(ram(status));
+            if (state.equals("pre-switchover")) {
+                return;
+            }
+            if (ENDED.contains(state)) {
+                throw new MigrationException("QEMU's migration " + state + " before switchover"
+                        + errorOf(status));
+            }
+            if (cancelled.getAsBoolean()) {
+                return;
+            }
+            if (clock.instant().isAfter(until)) {
+                throw new MigrationException("RAM copy did not converge within " + limit.toSeconds()
+                        + " s; raise --downtime-ms or --bandwidth, or let auto-converge throttle the guest");
+            }
+            pause();
+        }
+    }
+
+    @Override
+    public void continueSwitchover() throws MigrationException {
+        call("migrate-continue", Map.of("state", "pre-switchover"));
+    }
+
+    @Override
+    public Completion awaitCompleted(Duration limit) throws MigrationException {
+        Instant until = clock.instant().plus(limit);
+        while (true) {
+            JsonNode status = call("query-migrate", null);
+            String state = status.path("status").asText("none");
+            if (state.equals("completed")) {
+                Long downtime = status.has("downtime") ? status.get("downtime").asLong() : null;
+                return new Completion(ram(status), downtime);
+            }
+            if (ENDED.contains(state)) {
+                throw new MigrationException("QEMU's migration " + state + " at switchover" + errorOf(status));
+            }
+            if (clock.instant().isAfter(until)) {
+                throw new MigrationException("QEMU did not finish the switchover within " + limit.toSeconds() + " s");
+            }
+            pause();
+        }
+    }
+
+    @Override
+    public void cancelMigration() throws MigrationException {
+        String state = call("query-migrate", null).path("status").asText("none");
+        if (ENDED.contains(state)) {
+            return;
+        }
+        call("migrate_cancel", null);
+        Instant until = clock.instant().plus(Duration.ofSeconds(30));
+        while (!ENDED.contains(state)) {
+            if (clock.instant().isAfter(until)) {
+                throw new MigrationException("QEMU did not leave migration state '" + state + "' within 30 s of a cancel");
+            }
+            pause();
+            state = call("query-migrate", null).path("status").asText("none");
+        }
+    }
+
+    @Override
+    public void resume() throws MigrationException {
+        if (!isRunning()) {
+            call("cont", null);
+        }
+    }
+
+    @Override
+    public void release() throws MigrationException {
+        release.release();
+    }
+
+    static RamProgress ram(JsonNode status) {
+        JsonNode ram = status.path("ram");
+        return new RamProgress(status.path("status").asText("none"), ram.path("transferred").asLong(),
+                ram.path("remaining").asLong(), ram.path("total").asLong(), ram.path("dirty-pages-rate").asLong(),
+                ram.path("dirty-sync-count").asLong());
+    }
+
+    private static String errorOf(JsonNode status) {
+        return status.has("error-desc") ? ": " + status.get("error-desc").asText() : "";
+    }
+
+    private JsonNode call(String command, Object args) throws MigrationException {
+        try {
+            return args == null ? qmp.execute(command) : qmp.execute(command, args, Duration.ofSeconds(30));
+        } catch (QmpException e) {
+            throw new MigrationException("vm '" + vmName + "': " + e.getMessage(), e);
+        }
+    }
+
+    private static void pause() throws MigrationException {
+        try {
+            Thread.sleep(POLL.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MigrationException("interrupted while waiting for QEMU's migration", e);
+        }
+    }
+}

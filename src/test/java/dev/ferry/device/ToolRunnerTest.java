@@ -1,0 +1,138 @@
+package dev.ferry.device;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.proc.ProcessRunner;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ToolRunnerTest {
+    @TempDir
+    Path dir;
+
+    private final ToolRunner runner = new ToolRunner(new ProcessRunner());
+    private final List<DeviceEvent> events = Collections.synchronizedList(new ArrayList<>());
+
+    private DeviceContext ctx(String type, String vm, String destination) {
+        return new DeviceContext(vm, "6f1c0e52-uuid", new DeviceRef("tpm0", type, ""), Mode.LIVE, destination, events::add);
+    }
+
+    /** A tool that records its argv (NUL-separated) to argv.bin, then runs {@code body}. */
+    private Path tool(String body) throws IOException {
+        Path script = dir.resolve("tool.sh");
+        Files.writeString(script, "#!/bin/sh\nprintf '%s\\0' \"$@\" > " + dir.resolve("argv.bin") + "\n" + body + "\n");
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return script;
+    }
+
+    private List<String> recordedArgv() throws IOException {
+        String raw = Files.readString(dir.resolve("argv.bin"), StandardCharsets.UTF_8);
+        return Arrays.asList(raw.substring(0, raw.length() - 1).split("\0", -1));
+    }
+
+    @Test
+    void xenDialect_passesExactlyTheXendCommandLine() throws Exception {
+        ToolSpec spec = ToolSpec.of(tool("exit 0"), ToolDialect.XEN);
+
+        runner.run(spec, ctx("tpm", "web1", "host-b"), Step.POST_SUSPEND, null);
+
+        assertThat(recordedArgv()).containsExactly("-type", "vtpm", "-step", "2", "-host", "host-b", "-domname", "web1");
+    }
+
+    @Test
+    void xenDialect_recovery_addsRecoverFlagWithTheLastGoodStep() throws Exception {
+        ToolSpec spec = ToolSpec.of(tool("exit 0"), ToolDialect.XEN);
+
+        runner.run(spec, ctx("tpm", "web1", "host-b"), null, Step.PRE_SUSPEND);
+
+        assertThat(recordedArgv()).containsExactly("-type", "vtpm", "-step", "1", "-host", "host-b", "-domname", "web1",
+                "-recover");
+    }
+
+    @Test
+    void hostileNames_reachTheToolVerbatim() throws Exception {
+        String vm = "web 1; rm -rf / $(reboot) `id` 'q' \"dq\" \\ \n*";
+        String dest = "host b && echo pwned | tee /tmp/x";
+        ToolSpec spec = ToolSpec.of(tool("exit 0"), ToolDialect.FERRY);
+
+        runner.run(spec, ctx("external", vm, dest), Step.SYNC, null);
+
+        assertThat(recordedArgv()).containsExactly("--step", "sync", "--device-type", "external", "--device-id", "tpm0",
+                "--vm", vm, "--vm-uuid", "6f1c0e52-uuid", "--mode", "live", "--destination", dest);
+    }
+
+    @Test
+    void ferryDialect_recovery_passesLastGoodStep() throws Exception {
+        ToolSpec spec = ToolSpec.of(tool("exit 0"), ToolDialect.FERRY);
+
+        runner.run(spec, ctx("tpm", "web1", "b"), null, Step.POST_SUSPEND);
+
+        assertThat(recordedArgv()).containsSequence("--step", "recover").endsWith("--last-good-step", "post-suspend");
+    }
+
+    @Test
+    void ferryDialect_exit2AtCheck_refusesWithTheToolsWords() throws Exception {
+        ToolSpec spec = ToolSpec.of(tool("echo '{\"message\":\"key escrow offline\"}'; exit 2"), ToolDialect.FERRY);
+
+        Verdict verdict = new ExternalToolController(runner, spec).check(ctx("tpm", "web1", "b"));
+
+        assertThat(verdict.migratable()).isFalse();
+        assertThat(verdict.reason()).endsWith("says no: key escrow offline");
+    }
+
+    @Test
+    void ferryDialect_failure_quotesTheErrorLine_andReportsProgress() throws Exception {
+        ToolSpec spec = ToolSpec.of(tool("echo '{\"progress\":0.4}'; echo '{\"error\":\"peer tpm rejected the blob\"}'; exit 1"),
+                ToolDialect.FERRY);
+
+        assertThatThrownBy(() -> runner.run(spec, ctx("tpm", "web1", "b"), Step.POST_SUSPEND, null))
+                .isInstanceOf(DeviceException.class)
+                .hasMessageContaining("failed at post-suspend: peer tpm rejected the blob (exit 1)");
+        assertThat(events).anySatisfy(e -> assertThat(e.fraction()).isEqualTo(0.4));
+    }
+
+    @Test
+    void xenDialect_errorLineOnStdout_failsEvenWithExitZero() throws Exception {
+        ToolSpec spec = ToolSpec.of(tool("echo 'vtpm: Error: manager unreachable'; exit 0"), ToolDialect.XEN);
+
+        assertThatThrownBy(() -> runner.run(spec, ctx("tpm", "web1", "b"), Step.PRE_SUSPEND, null))
+                .hasMessageContaining("vtpm: Error: manager unreachable");
+    }
+
+    @Test
+    void hangingTool_isKilledAtItsTimeout() throws Exception {
+        ToolSpec spec = new ToolSpec(tool("sleep 30"), ToolDialect.FERRY, Map.of(Step.SYNC, Duration.ofMillis(300)),
+                ToolSpec.DEFAULT_TIMEOUT, ToolSpec.DEFAULT_OUTPUT_CAP);
+
+        assertThatThrownBy(() -> runner.run(spec, ctx("tpm", "web1", "b"), Step.SYNC, null))
+                .hasMessageContaining("did not finish sync within 300 ms and was killed");
+    }
+
+    @Test
+    void toolKilledBySignal_isAFailure() throws Exception {
+        ToolSpec spec = ToolSpec.of(tool("kill -9 $$"), ToolDialect.FERRY);
+
+        assertThatThrownBy(() -> runner.run(spec, ctx("tpm", "web1", "b"), Step.PRE_SUSPEND, null))
+                .hasMessageContaining("killed by signal 9 at pre-suspend");
+    }
+
+    @Test
+    void missingTool_saysSo() {
+        ToolSpec spec = ToolSpec.of(dir.resolve("no-such-tool"), ToolDialect.FERRY);
+
+        assertThatThrownBy(() -> runner.run(spec, ctx("tpm", "web1", "b"), Step.CHECK, null))
+                .hasMessageContaining("could not be started at check");
+    }
+}

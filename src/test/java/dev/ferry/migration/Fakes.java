@@ -1,0 +1,216 @@
+package dev.ferry.migration;
+
+import dev.ferry.device.DeviceContext;
+import dev.ferry.device.DeviceController;
+import dev.ferry.device.DeviceException;
+import dev.ferry.device.Step;
+import dev.ferry.device.Verdict;
+import dev.ferry.migration.MigrationReport.Blocker;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/** Scriptable stand-ins for the coordinator's collaborators; they record what was asked of them. */
+final class Fakes {
+    private Fakes() {}
+
+    /** Everything every fake did, in order, as short strings such as {@code recover d1 pre-suspend}. */
+    static final class Log {
+        final List<String> lines = Collections.synchronizedList(new ArrayList<>());
+
+        void add(String line) {
+            lines.add(line);
+        }
+
+        List<String> matching(String prefix) {
+            synchronized (lines) {
+                return lines.stream().filter(l -> l.startsWith(prefix)).toList();
+            }
+        }
+    }
+
+    static final class Device implements DeviceController {
+        final String id;
+        final Log log;
+        Step failAt;
+        String refuse;
+        CountDownLatch hangAt;
+        Step hangStep;
+
+        Device(String id, Log log) {
+            this.id = id;
+            this.log = log;
+        }
+
+        Device failingAt(Step step) {
+            this.failAt = step;
+            return this;
+        }
+
+        Device refusing(String why) {
+            this.refuse = why;
+            return this;
+        }
+
+        Device hangingAt(Step step) {
+            this.hangStep = step;
+            this.hangAt = new CountDownLatch(1);
+            return this;
+        }
+
+        @Override
+        public Verdict check(DeviceContext ctx) throws DeviceException {
+            log.add("check " + id);
+            return refuse == null ? Verdict.ok() : Verdict.refuse(refuse);
+        }
+
+        @Override
+        public void preSuspend(DeviceContext ctx) throws DeviceException {
+            step(Step.PRE_SUSPEND);
+        }
+
+        @Override
+        public void postSuspend(DeviceContext ctx) throws DeviceException {
+            step(Step.POST_SUSPEND);
+        }
+
+        @Override
+        public void sync(DeviceContext ctx) throws DeviceException {
+            step(Step.SYNC);
+        }
+
+        @Override
+        public void recover(DeviceContext ctx, Step lastGoodStep) {
+            log.add("recover " + id + " " + lastGoodStep.toolName());
+        }
+
+        private void step(Step step) throws DeviceException {
+            log.add(step.toolName() + " " + id);
+            if (step == hangStep) {
+                try {
+                    hangAt.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new DeviceException("interrupted");
+                }
+            }
+            if (step == failAt) {
+                throw new DeviceException(id + " broke at " + step.toolName());
+            }
+        }
+    }
+
+    static final class Source implements SourceQemu {
+        final Log log;
+        boolean running = true;
+        boolean failRamCopy;
+        boolean failCompletion;
+        boolean cancelDuringRamCopy;
+        Cancellation cancellation;
+
+        Source(Log log) {
+            this.log = log;
+        }
+
+        @Override
+        public boolean isRunning() {
+            return running;
+        }
+
+        @Override
+        public void configure(MigrationParams params) {
+            log.add("qemu configure");
+        }
+
+        @Override
+        public void startMigration(String uri) {
+            log.add("qemu migrate " + uri);
+        }
+
+        @Override
+        public void awaitPreSwitchover(Duration limit, Consumer<RamProgress> progress, BooleanSupplier cancelled)
+                throws MigrationException {
+            progress.accept(new RamProgress("active", 10, 90, 100, 0, 1));
+            if (cancelDuringRamCopy) {
+                cancellation.cancel("operator asked");
+            }
+            if (failRamCopy) {
+                throw new MigrationException("migration did not converge");
+            }
+            log.add("qemu pre-switchover");
+        }
+
+        @Override
+        public void continueSwitchover() {
+            log.add("qemu continue");
+        }
+
+        @Override
+        public Completion awaitCompleted(Duration limit) throws MigrationException {
+            if (failCompletion) {
+                throw new MigrationException("QEMU migration failed: Unable to write to socket");
+            }
+            log.add("qemu completed");
+            return new Completion(new RamProgress("completed", 100, 0, 100, 0, 3), 42L);
+        }
+
+        @Override
+        public void cancelMigration() {
+            log.add("qemu cancel");
+        }
+
+        @Override
+        public void resume() {
+            log.add("source resume");
+        }
+
+        @Override
+        public void release() {
+            log.add("source release");
+        }
+    }
+
+    static final class Dest implements Destination {
+        final Log log;
+        List<Blocker> blockers = List.of();
+        boolean failPrepare;
+        MigrationException switchoverFailure;
+
+        Dest(Log log) {
+            this.log = log;
+        }
+
+        @Override
+        public List<Blocker> check() {
+            log.add("dest check");
+            return blockers;
+        }
+
+        @Override
+        public String prepare() throws MigrationException {
+            log.add("dest prepare");
+            if (failPrepare) {
+                throw new MigrationException("swtpm failed to start on the destination");
+            }
+            return "tcp:127.0.0.1:4444";
+        }
+
+        @Override
+        public Switchover switchover() throws MigrationException {
+            log.add("dest switchover");
+            if (switchoverFailure != null) {
+                throw switchoverFailure;
+            }
+            return new Switchover(List.of());
+        }
+
+        @Override
+        public void abort() {
+            log.add("dest abort");
+        }
+    }
+}

@@ -1,0 +1,35 @@
+package dev.ferry.migration;
+
+import java.time.Duration;
+import java.util.List;
+
+/** A destination in the same process: the destination's side called directly instead of over HTTP. */
+final class LocalDestination implements Destination {
+    private final IncomingMigrations incoming;
+    private final IncomingRequest request;
+
+    LocalDestination(IncomingMigrations incoming, IncomingRequest request) {
+        this.incoming = incoming;
+        this.request = request;
+    }
+
+    @Override
+    public List<MigrationReport.Blocker> check() {
+        return incoming.check(request);
+    }
+
+    @Override
+    public String prepare() throws MigrationException {
+        return incoming.prepare(request);
+    }
+
+    @Override
+    public Switchover switchover() throws MigrationException {
+        return incoming.switchover(request.migrationId(), Duration.ofSeconds(30));
+    }
+
+    @Override
+    public void abort() throws MigrationException {
+        incoming.abort(request.migrationId());
+    }
+}
