@@ -1,5 +1,7 @@
 package dev.ferry.agent;
 
+import dev.ferry.proc.ProcessRunner;
+import dev.ferry.vm.QemuHost;
 import dev.ferry.vm.VmHost;
 import dev.ferry.vm.VmSpecParser;
 import io.javalin.Javalin;
@@ -47,10 +49,9 @@ public final class Agent implements AutoCloseable {
         }
 
         public static Parts production(AgentConfig config) {
-            // The QEMU runtime plugs in here: new QemuHost(config.runRoot(), config.qemu(), config.swtpm(), runner),
-            // and the version probe becomes one that runs "BINARY --version" through that runner.
-            VmHost vmHost = new UnwiredVmHost();
-            return new Parts(vmHost, VersionProbe.NONE, VmSpecParser::parse, HostResources.ofThisMachine(),
+            ProcessRunner runner = new ProcessRunner();
+            VmHost vmHost = new QemuHost(config.runRoot(), config.qemu(), config.swtpm(), runner);
+            return new Parts(vmHost, VersionProbe.running(runner), VmSpecParser::parse, HostResources.ofThisMachine(),
                     Clock.systemDefaultZone());
         }
     }

@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
                 AgentCommand.class,
                 VmCommand.class,
                 HostCommand.class,
-                // GuestCommand.class registers here.
+                GuestCommand.class,
         })
 public final class Main implements Callable<Integer> {
     @Spec

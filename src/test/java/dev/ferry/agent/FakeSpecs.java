@@ -7,11 +7,14 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.ferry.vm.SpecException;
 import dev.ferry.vm.VmSpec;
 import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
+import java.util.List;
+import java.util.UUID;
 import java.util.Set;
 
 /**
- * Stands in for the real spec parser (built elsewhere): accepts {@code name} and a few keys, and
+ * Stands in for the spec parser where tests need no files on disk: accepts {@code name} and a few keys, and
  * rejects any other key with a {@link SpecException} naming it, as the real one does.
  */
 public final class FakeSpecs implements SpecReader {
@@ -38,6 +41,12 @@ public final class FakeSpecs implements SpecReader {
         if (!root.hasNonNull("name")) {
             throw new SpecException("name", "missing; give the VM a name");
         }
-        return new VmSpec(root.get("name").asText());
+        return spec(root.get("name").asText());
+    }
+
+    /** A minimal valid spec: 64 MiB, one vCPU, no devices, a uuid derived from the name. */
+    public static VmSpec spec(String name) {
+        return new VmSpec(name, UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)), 64, 1,
+                VmSpec.DEFAULT_MACHINE, null, List.of());
     }
 }

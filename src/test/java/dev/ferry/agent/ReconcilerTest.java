@@ -56,7 +56,7 @@ class ReconcilerTest {
     @Test
     void atStart_aliveVm_isReattachedAndKeepsItsState() throws VmException {
         recorded("web1", VmState.RUNNING);
-        host.start(new VmSpec("web1"));
+        host.start(FakeSpecs.spec("web1"));
 
         reconciler.atStart();
 
@@ -69,7 +69,7 @@ class ReconcilerTest {
     @Test
     void atStart_aliveVmPausedMeanwhile_takesTheStateQemuReports() throws VmException {
         recorded("web1", VmState.RUNNING);
-        host.start(new VmSpec("web1")).pause();
+        host.start(FakeSpecs.spec("web1")).pause();
 
         reconciler.atStart();
 
@@ -128,8 +128,8 @@ class ReconcilerTest {
     void checkExited_vmWhoseQemuExited_isRecordedAndCleanedUp() throws VmException {
         recorded("web1", VmState.RUNNING);
         recorded("web2", VmState.RUNNING);
-        host.start(new VmSpec("web1"));
-        host.start(new VmSpec("web2"));
+        host.start(FakeSpecs.spec("web1"));
+        host.start(FakeSpecs.spec("web2"));
         reconciler.atStart();
 
         host.exit("web1", VmState.STOPPED);
@@ -144,7 +144,7 @@ class ReconcilerTest {
     @Test
     void checkExited_vmHeldByAJob_isLeftToThatJob() throws VmException {
         recorded("web1", VmState.RUNNING);
-        host.start(new VmSpec("web1"));
+        host.start(FakeSpecs.spec("web1"));
         reconciler.atStart();
         host.exit("web1", VmState.CRASHED);
 
