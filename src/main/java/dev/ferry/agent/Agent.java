@@ -97,7 +97,8 @@ public final class Agent implements AutoCloseable {
             HostFacts host = HostFacts.probe(config, parts.versions(), parts.resources());
             AgentService service = new AgentService(vms, parts.vmHost(), leases, parts.specs(), config.dataDir(),
                     parts.clock(), host);
-            http = HttpApi.create(service, events).start(config.listen(), config.port());
+            MigrationApi migrations = MigrationApi.create(config, parts, vms, leases);
+            http = HttpApi.create(service, migrations, events).start(config.listen(), config.port());
             writePortFile(config.portFile(), http.port());
             Agent agent = new Agent(config, lock, store, events, vms, service, http, exitChecks(reconciler));
             log.info("agent '{}' listening on {} (data in {}, qemu {}, swtpm {})", config.host(), agent.url(),

@@ -19,7 +19,9 @@ public class AgentException extends RuntimeException {
         /** The VM spec in the request does not validate; the message names the field. */
         INVALID_SPEC,
         /** The VM runtime failed while carrying the request out. */
-        FAILED
+        FAILED,
+        /** A destination that did not take a migrating VM, and never will: the source still owns it. */
+        NOT_TAKEN
     }
 
     private final Kind kind;

@@ -52,6 +52,7 @@ final class ApiErrors {
             case NOT_FOUND -> respond(ctx, HttpStatus.NOT_FOUND, "not_found", e.getMessage());
             case BUSY -> respond(ctx, HttpStatus.CONFLICT, "busy", e.getMessage());
             case CONFLICT -> respond(ctx, HttpStatus.CONFLICT, "conflict", e.getMessage());
+            case NOT_TAKEN -> respond(ctx, HttpStatus.CONFLICT, "not_taken", e.getMessage());
             case INVALID -> respond(ctx, HttpStatus.BAD_REQUEST, "invalid_request", e.getMessage());
             case INVALID_SPEC -> respond(ctx, HttpStatus.BAD_REQUEST, "invalid_spec", e.getMessage());
             case FAILED -> {

@@ -10,6 +10,7 @@ import static io.javalin.apibuilder.ApiBuilder.sse;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import dev.ferry.migration.IncomingRequest;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.sse.SseClient;
@@ -32,6 +33,13 @@ import org.slf4j.LoggerFactory;
  * GET    /v1/vms/{name}           VmInfo
  * DELETE /v1/vms/{name}           204 (undefine; only when no QEMU runs)
  * POST   /v1/vms/{name}/ACTION    VmInfo; ACTION is start, pause, resume, stop or destroy
+ * POST   /v1/vms/{name}/save      SaveRequest -> 202 MigrationStatus (a migration into a file)
+ * POST   /v1/restore              RestoreRequest -> VmInfo
+ * GET    /v1/migrations           {"migrations": [MigrationStatus...]}, newest first
+ * POST   /v1/migrations           MigrateRequest -> 202 MigrationStatus; a dry run answers 200 with its report
+ * GET    /v1/migrations/{id}      MigrationStatus (with the report once it ended)
+ * POST   /v1/migrations/{id}/cancel   MigrationStatus
+ * POST   /v1/peer/migrations/{id}/check|prepare|switchover|abort   IncomingRequest (agent to agent)
  * GET    /v1/events               server-sent events "vm-state", data VmEvent
  * </pre>
  */
@@ -42,19 +50,24 @@ final class HttpApi {
     static final int MAX_BODY_BYTES = 1024 * 1024;
 
     private final AgentService service;
+    private final MigrationApi migrations;
     private final EventBus events;
     private final ObjectMapper json;
 
-    private HttpApi(AgentService service, EventBus events, ObjectMapper json) {
+    private HttpApi(AgentService service, MigrationApi migrations, EventBus events, ObjectMapper json) {
         this.service = service;
+        this.migrations = migrations;
         this.events = events;
         this.json = json;
     }
 
+    /** The migration history, as {@code GET /v1/migrations} answers it. */
+    record MigrationList(java.util.List<MigrationStatus> migrations) {}
+
     /** A configured, not yet started server. */
-    static Javalin create(AgentService service, EventBus events) {
+    static Javalin create(AgentService service, MigrationApi migrations, EventBus events) {
         ObjectMapper json = ApiJson.strict();
-        HttpApi api = new HttpApi(service, events, json);
+        HttpApi api = new HttpApi(service, migrations, events, json);
         Javalin app = Javalin.create(cfg -> {
             cfg.showJavalinBanner = false;
             cfg.useVirtualThreads = false;
@@ -84,13 +97,44 @@ final class HttpApi {
                     action("resume", AgentService::resume);
                     action("stop", AgentService::stop);
                     action("destroy", AgentService::destroy);
+                    post("save", ctx -> ctx.status(202).json(
+                            migrations.source().save(ctx.pathParam("name"), body(ctx, SaveRequest.class))));
+                });
+            });
+            post("restore", ctx -> ctx.json(service.show(migrations.destination().restore(body(ctx, RestoreRequest.class)))));
+            path("migrations", () -> {
+                get(ctx -> ctx.json(new MigrationList(migrations.source().list())));
+                post(ctx -> {
+                    MigrationStatus status = migrations.source().migrate(body(ctx, MigrateRequest.class));
+                    ctx.status(status.running() ? 202 : 200).json(status);
+                });
+                path("{id}", () -> {
+                    get(ctx -> ctx.json(migrations.source().show(ctx.pathParam("id"))));
+                    post("cancel", ctx -> ctx.json(migrations.source().cancel(ctx.pathParam("id"))));
+                });
+            });
+            path("peer/migrations/{id}", () -> {
+                post("check", ctx -> ctx.json(migrations.destination().check(incoming(ctx))));
+                post("prepare", ctx -> ctx.json(migrations.destination().prepare(incoming(ctx))));
+                post("switchover", ctx -> ctx.json(migrations.destination().switchover(incoming(ctx))));
+                post("abort", ctx -> {
+                    migrations.destination().abort(incoming(ctx));
+                    ctx.status(204);
                 });
             });
             before("events", HttpApi::requireEventStream);
             sse("events", this::stream);
-            // Migrations ("migrations", "migrations/{id}") and the agent-to-agent calls
-            // ("peer/...") get their own path(...) groups here.
         });
+    }
+
+    /** A peer's request; its migration id must be the one in the path. */
+    private IncomingRequest incoming(Context ctx) {
+        IncomingRequest r = body(ctx, IncomingRequest.class);
+        if (r.migrationId() == null || !r.migrationId().equals(ctx.pathParam("id")) || r.spec() == null) {
+            throw new AgentException(AgentException.Kind.INVALID,
+                    "a peer request needs migrationId (equal to the one in the path), sourceHost, spec and mode");
+        }
+        return r;
     }
 
     private void action(String name, BiFunction<AgentService, String, VmInfo> call) {

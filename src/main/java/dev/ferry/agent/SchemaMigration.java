@@ -34,5 +34,17 @@ record SchemaMigration(int version, String description, List<String> statements)
                         detail       TEXT
                     )""",
                     "CREATE INDEX migration_journal_by_id ON migration_journal (migration_id, seq)",
-                    "CREATE INDEX migration_journal_by_vm ON migration_journal (vm, seq)")));
+                    "CREATE INDEX migration_journal_by_vm ON migration_journal (vm, seq)")),
+            new SchemaMigration(3, "migration history", List.of("""
+                    CREATE TABLE migrations (
+                        id          TEXT PRIMARY KEY,
+                        vm          TEXT NOT NULL,
+                        role        TEXT NOT NULL CHECK (role IN ('source', 'destination')),
+                        peer        TEXT NOT NULL,
+                        mode        TEXT NOT NULL,
+                        result      TEXT,
+                        report_json TEXT,
+                        started_at  TEXT NOT NULL,
+                        updated_at  TEXT NOT NULL
+                    )""")));
 }

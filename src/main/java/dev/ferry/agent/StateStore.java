@@ -218,6 +218,57 @@ public final class StateStore implements AutoCloseable {
         }
     }
 
+    /** Records a migration this agent takes part in, or updates its result and report. */
+    public synchronized void saveMigration(MigrationRecord m) {
+        try (PreparedStatement ps = conn.prepareStatement("INSERT INTO migrations "
+                + "(id, vm, role, peer, mode, result, report_json, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                + "ON CONFLICT(id) DO UPDATE SET result = excluded.result, report_json = excluded.report_json, "
+                + "updated_at = excluded.updated_at")) {
+            ps.setString(1, m.id());
+            ps.setString(2, m.vm());
+            ps.setString(3, m.role().name().toLowerCase(Locale.ROOT));
+            ps.setString(4, m.peer());
+            ps.setString(5, m.mode());
+            ps.setString(6, m.result());
+            ps.setString(7, m.reportJson());
+            ps.setString(8, m.startedAt().toString());
+            ps.setString(9, m.updatedAt().toString());
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw failure("record migration " + m.id(), e);
+        }
+    }
+
+    /** Past and running migrations, newest first. */
+    public synchronized List<MigrationRecord> listMigrations() {
+        return queryMigrations("SELECT * FROM migrations ORDER BY started_at DESC");
+    }
+
+    public synchronized Optional<MigrationRecord> findMigration(String id) {
+        return queryMigrations("SELECT * FROM migrations WHERE id = ?", id).stream().findFirst();
+    }
+
+    private List<MigrationRecord> queryMigrations(String sql, String... args) {
+        try (PreparedStatement ps = conn.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setString(i + 1, args[i]);
+            }
+            List<MigrationRecord> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new MigrationRecord(rs.getString("id"), rs.getString("vm"),
+                            JournalEntry.Role.valueOf(rs.getString("role").toUpperCase(Locale.ROOT)),
+                            rs.getString("peer"), rs.getString("mode"), rs.getString("result"),
+                            rs.getString("report_json"), Instant.parse(rs.getString("started_at")),
+                            Instant.parse(rs.getString("updated_at"))));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw failure("read the migrations", e);
+        }
+    }
+
     private StateStoreException failure(String what, SQLException e) {
         return new StateStoreException("cannot " + what + " in " + file + ": " + e.getMessage(), e);
     }

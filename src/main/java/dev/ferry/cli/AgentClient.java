@@ -42,6 +42,10 @@ final class AgentClient {
         }
     }
 
+    ObjectMapper json() {
+        return json;
+    }
+
     Reply get(String path) {
         return send(HttpRequest.newBuilder(uri(path)).GET());
     }

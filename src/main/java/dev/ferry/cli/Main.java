@@ -20,6 +20,10 @@ import picocli.CommandLine.Spec;
                 AgentCommand.class,
                 VmCommand.class,
                 HostCommand.class,
+                MigrateCommand.class,
+                MigrationCommand.class,
+                SaveCommand.class,
+                RestoreCommand.class,
                 GuestCommand.class,
         })
 public final class Main implements Callable<Integer> {

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,20 +46,35 @@ public final class IncomingMigrations {
 
     private final VmHost vms;
     private final Host host;
-    private final Journal journal;
+    private final Function<IncomingRequest, Journal> journals;
     private final DeviceControllers controllers;
     private final String migrationAddress;
     private final Clock clock;
     private final Map<String, Incoming> incoming = new ConcurrentHashMap<>();
 
-    /** One prepared incoming VM. */
-    private record Incoming(VmSpec spec, VmHandle handle, String uri, boolean[] owned) {}
+    /** One prepared incoming VM; {@code done} is kept so a retried switchover gets the same answer. */
+    private static final class Incoming {
+        final VmSpec spec;
+        final VmHandle handle;
+        final String uri;
+        final Journal journal;
+        boolean owned;
+        Destination.Switchover done;
 
-    public IncomingMigrations(VmHost vms, Host host, Journal journal, DeviceControllers controllers,
-                              String migrationAddress, Clock clock) {
+        Incoming(VmSpec spec, VmHandle handle, String uri, Journal journal) {
+            this.spec = spec;
+            this.handle = handle;
+            this.uri = uri;
+            this.journal = journal;
+        }
+    }
+
+    /** @param journals the journal of each migration, made when it is prepared */
+    public IncomingMigrations(VmHost vms, Host host, Function<IncomingRequest, Journal> journals,
+                              DeviceControllers controllers, String migrationAddress, Clock clock) {
         this.vms = vms;
         this.host = host;
-        this.journal = journal;
+        this.journals = journals;
         this.controllers = controllers;
         this.migrationAddress = migrationAddress;
         this.clock = clock;
@@ -82,9 +98,10 @@ public final class IncomingMigrations {
     public synchronized String prepare(IncomingRequest req) throws MigrationException {
         Incoming existing = incoming.get(req.migrationId());
         if (existing != null) {
-            return existing.uri();
+            return existing.uri;
         }
         VmSpec spec = parse(req);
+        Journal journal = journals.apply(req);
         journal.phase(req.migrationId(), Phase.PREPARE, "incoming from " + req.sourceHost());
         VmHandle handle;
         try {
@@ -98,7 +115,7 @@ public final class IncomingMigrations {
             handle.qmp().execute("migrate-incoming", Map.of("uri", "tcp:" + migrationAddress + ":0"),
                     Duration.ofSeconds(10));
             String uri = listeningUri(handle);
-            incoming.put(req.migrationId(), new Incoming(spec, handle, uri, new boolean[1]));
+            incoming.put(req.migrationId(), new Incoming(spec, handle, uri, journal));
             return uri;
         } catch (QmpException | RuntimeException e) {
             destroyQuietly(handle);
@@ -116,23 +133,30 @@ public final class IncomingMigrations {
             throw new Destination.NotTakenException("no incoming migration " + migrationId + " on this host");
         }
         synchronized (in) {
-            if (!in.owned()[0]) {
-                awaitReceived(in, limit);
-                journal.phase(migrationId, Phase.SWITCHOVER, "ownership recorded");
-                host.takeOwnership(migrationId, in.spec(), in.handle());
-                in.owned()[0] = true;
-                try {
-                    in.handle().resume();
-                } catch (VmException e) {
-                    throw new MigrationException("vm '" + in.spec().name() + "' is owned here but did not resume: "
-                            + e.getMessage(), e);
-                }
+            if (in.done != null) {
+                return in.done;
             }
-            List<String> notes = afterResume(migrationId, in);
-            incoming.remove(migrationId);
-            journal.phase(migrationId, Phase.COMPLETED, "");
-            return new Destination.Switchover(notes);
+            if (!in.owned) {
+                awaitReceived(in, limit);
+                in.journal.phase(migrationId, Phase.SWITCHOVER, "ownership recorded");
+                host.takeOwnership(migrationId, in.spec, in.handle);
+                in.owned = true;
+            }
+            try {
+                in.handle.resume();
+            } catch (VmException e) {
+                throw new MigrationException("vm '" + in.spec.name() + "' is owned here but did not resume: "
+                        + e.getMessage(), e);
+            }
+            in.done = new Destination.Switchover(afterResume(migrationId, in));
+            in.journal.phase(migrationId, Phase.COMPLETED, "");
+            return in.done;
         }
+    }
+
+    /** Forgets migrations that ended here; their answers are no longer needed once the source has them. */
+    public void forget(String migrationId) {
+        incoming.remove(migrationId);
     }
 
     /** Destroys the incoming VM and its backends, if any; refuses once the VM is owned here. */
@@ -142,22 +166,48 @@ public final class IncomingMigrations {
             return;
         }
         synchronized (in) {
-            if (in.owned()[0]) {
+            if (in.owned) {
                 throw new MigrationException("migration " + migrationId + ": the VM already belongs to this host");
             }
-            journal.phase(migrationId, Phase.ROLLING_BACK, "aborted by the source");
-            destroyQuietly(in.handle());
+            in.journal.phase(migrationId, Phase.ROLLING_BACK, "aborted by the source");
+            destroyQuietly(in.handle);
             incoming.remove(migrationId);
-            journal.phase(migrationId, Phase.ROLLED_BACK, "");
+            in.journal.phase(migrationId, Phase.ROLLED_BACK, "");
+        }
+    }
+
+    /**
+     * Starts {@code spec}'s QEMU reading the state saved in {@code file} from {@code offset} on, and
+     * returns it once everything is in, still paused. On failure nothing of it is left.
+     */
+    public VmHandle restore(VmSpec spec, Path file, long offset, Duration limit) throws MigrationException {
+        VmHandle handle;
+        try {
+            handle = vms.startIncoming(spec);
+        } catch (VmException e) {
+            throw new MigrationException(e.getMessage(), e);
+        }
+        try {
+            String uri = "exec:tail -c +" + (offset + 1) + " " + SaveFile.shellQuote(file.toString());
+            handle.qmp().execute("migrate-incoming", Map.of("uri", uri), Duration.ofSeconds(10));
+            awaitReceived(handle, limit);
+            return handle;
+        } catch (QmpException | MigrationException | RuntimeException e) {
+            destroyQuietly(handle);
+            throw new MigrationException("vm '" + spec.name() + "': restoring from " + file + " failed: " + e.getMessage(), e);
         }
     }
 
     private void awaitReceived(Incoming in, Duration limit) throws MigrationException {
+        awaitReceived(in.handle, limit);
+    }
+
+    private void awaitReceived(VmHandle handle, Duration limit) throws MigrationException {
         Instant until = clock.instant().plus(limit);
         while (true) {
             String status;
             try {
-                status = in.handle().qmp().execute("query-migrate").path("status").asText("none");
+                status = handle.qmp().execute("query-migrate").path("status").asText("none");
             } catch (QmpException e) {
                 throw new Destination.NotTakenException("the incoming QEMU is gone: " + e.getMessage());
             }
@@ -181,14 +231,14 @@ public final class IncomingMigrations {
 
     private List<String> afterResume(String migrationId, Incoming in) {
         List<String> notes = new ArrayList<>();
-        GuestControl guest = new QmpGuestControl(in.handle().qmp());
-        for (DeviceControllers.Bound b : controllers.bind(in.spec(), guest)) {
-            DeviceContext ctx = new DeviceContext(in.spec().name(), in.spec().uuid().toString(), b.ref(), Mode.LIVE,
+        GuestControl guest = new QmpGuestControl(in.handle.qmp());
+        for (DeviceControllers.Bound b : controllers.bind(in.spec, guest)) {
+            DeviceContext ctx = new DeviceContext(in.spec.name(), in.spec.uuid().toString(), b.ref(), Mode.LIVE,
                     migrationAddress, e -> {});
             try {
                 b.controller().afterResume(ctx);
             } catch (DeviceException | RuntimeException e) {
-                journal.deviceStep(migrationId, b.ref().id(), "after-resume", "failed", e.getMessage());
+                in.journal.deviceStep(migrationId, b.ref().id(), "after-resume", "failed", e.getMessage());
                 notes.add(b.ref().describe() + " after resume: " + e.getMessage());
             }
         }

@@ -1,5 +1,7 @@
 package dev.ferry.migration;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
 
 /** How a migration ended. */
@@ -15,8 +17,19 @@ public enum Result {
     /** Something could not be finished or undone; the report says what and where the VM is. */
     FAILED;
 
+    @JsonValue
     public String wireName() {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    @JsonCreator
+    public static Result fromWireName(String s) {
+        for (Result r : values()) {
+            if (r.wireName().equals(s)) {
+                return r;
+            }
+        }
+        throw new IllegalArgumentException("unknown migration result '" + s + "'");
     }
 
     Phase finalPhase() {

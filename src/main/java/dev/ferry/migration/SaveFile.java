@@ -60,7 +60,7 @@ public final class SaveFile {
     }
 
     /** A shell-safe single-quoted word, for QEMU's {@code exec:} migration URIs (QEMU runs them with sh -c). */
-    static String shellQuote(String s) {
+    public static String shellQuote(String s) {
         return "'" + s.replace("'", "'\\''") + "'";
     }
 

@@ -86,7 +86,7 @@ class QemuMigrationIT {
             }
         };
         DeviceControllers controllers = new DeviceControllers(Map.of(), new ToolRunner(runner));
-        return new IncomingMigrations(destHost, host, Journal.NONE, controllers, "127.0.0.1", Clock.systemUTC());
+        return new IncomingMigrations(destHost, host, req -> Journal.NONE, controllers, "127.0.0.1", Clock.systemUTC());
     }
 
     private MigrationPlan plan(VmHandle source) {

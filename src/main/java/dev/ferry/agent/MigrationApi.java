@@ -1,0 +1,42 @@
+package dev.ferry.agent;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.device.DeviceControllers;
+import dev.ferry.device.ToolRunner;
+import dev.ferry.migration.IncomingMigrations;
+import dev.ferry.proc.ProcessRunner;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Both sides of migrations on this host, wired in one place. */
+record MigrationApi(SourceMigrations source, DestinationMigrations destination) {
+
+    static MigrationApi create(AgentConfig config, Agent.Parts parts, VmTable vms, JobLeases leases) {
+        ObjectMapper json = ApiJson.lenient();
+        DeviceControllers devices = new DeviceControllers(ToolSpecs.of(config.tools()), new ToolRunner(new ProcessRunner()));
+        ExecutorService workers = Executors.newCachedThreadPool(daemons("ferry-migration"));
+        ExecutorService steps = Executors.newCachedThreadPool(daemons("ferry-device-step"));
+        SourceMigrations source = new SourceMigrations(config, vms, leases, parts.specs(), devices, parts.clock(), json,
+                workers, steps);
+        DestinationMigrations destination = new DestinationMigrations(vms, leases, parts.resources(), parts.clock());
+        destination.use(new IncomingMigrations(parts.vmHost(), destination,
+                r -> new StoreJournal(vms.store(), vmOf(r.spec()), JournalEntry.Role.DESTINATION, r.sourceHost(), parts.clock()),
+                devices, config.listen(), parts.clock()));
+        return new MigrationApi(source, destination);
+    }
+
+    private static String vmOf(String spec) {
+        return DestinationMigrations.vmName(spec);
+    }
+
+    private static ThreadFactory daemons(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

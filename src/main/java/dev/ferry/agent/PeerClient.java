@@ -1,0 +1,137 @@
+package dev.ferry.agent;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.migration.Destination;
+import dev.ferry.migration.IncomingRequest;
+import dev.ferry.migration.MigrationException;
+import dev.ferry.migration.MigrationReport.Blocker;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The destination agent of one migration, seen from the source: each {@link Destination} call
+ * is one request to {@code /v1/peer/migrations/{id}/...}. The switchover is retried while the
+ * peer cannot be reached, because guessing its answer could leave the VM running twice or nowhere.
+ */
+final class PeerClient implements Destination {
+    private static final Logger log = LoggerFactory.getLogger(PeerClient.class);
+    private static final Duration CALL_TIMEOUT = Duration.ofSeconds(120);
+
+    private final String peerName;
+    private final URI base;
+    private final IncomingRequest request;
+    private final ObjectMapper json;
+    private final HttpClient http;
+    private final Clock clock;
+    private final Duration switchoverPatience;
+
+    PeerClient(String peerName, URI agentUrl, IncomingRequest request, ObjectMapper json, Clock clock,
+               Duration switchoverPatience) {
+        this.peerName = peerName;
+        this.base = agentUrl.resolve("/v1/peer/migrations/" + request.migrationId() + "/");
+        this.request = request;
+        this.json = json;
+        this.clock = clock;
+        this.switchoverPatience = switchoverPatience;
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    /** The check's answer. */
+    record CheckReply(List<Blocker> blockers) {}
+
+    /** The prepare's answer: where the source's QEMU sends to. */
+    record PrepareReply(String uri) {}
+
+    @Override
+    public List<Blocker> check() throws MigrationException {
+        return json.convertValue(call("check"), CheckReply.class).blockers();
+    }
+
+    @Override
+    public String prepare() throws MigrationException {
+        return json.convertValue(call("prepare"), PrepareReply.class).uri();
+    }
+
+    @Override
+    public Switchover switchover() throws MigrationException {
+        Instant until = clock.instant().plus(switchoverPatience);
+        while (true) {
+            try {
+                return json.convertValue(call("switchover"), Switchover.class);
+            } catch (Unreachable e) {
+                if (clock.instant().isAfter(until)) {
+                    throw e;
+                }
+                log.warn("switchover: {}; trying again", e.getMessage());
+                sleep();
+            }
+        }
+    }
+
+    @Override
+    public void abort() throws MigrationException {
+        call("abort");
+    }
+
+    /** The peer did not answer at all (as opposed to answering with an error). */
+    static final class Unreachable extends MigrationException {
+        Unreachable(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private JsonNode call(String step) throws MigrationException {
+        URI uri = base.resolve(step);
+        HttpResponse<byte[]> response;
+        try {
+            HttpRequest req = HttpRequest.newBuilder(uri).timeout(CALL_TIMEOUT)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(request))).build();
+            response = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new Unreachable("cannot reach agent '" + peerName + "' at " + base.resolve("/") + " for " + step
+                    + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MigrationException("interrupted while waiting for agent '" + peerName + "' at " + step, e);
+        }
+        JsonNode body = parse(response.body());
+        if (response.statusCode() / 100 == 2) {
+            return body;
+        }
+        String code = body.path("error").path("code").asText("");
+        String message = body.path("error").path("message").asText("HTTP " + response.statusCode());
+        String said = "agent '" + peerName + "' refused " + step + ": " + message;
+        if (code.equals("not_taken")) {
+            throw new NotTakenException(said);
+        }
+        throw new MigrationException(said);
+    }
+
+    private JsonNode parse(byte[] body) {
+        try {
+            return body.length == 0 ? json.createObjectNode() : json.readTree(body);
+        } catch (IOException e) {
+            return json.createObjectNode();
+        }
+    }
+
+    private static void sleep() throws MigrationException {
+        try {
+            Thread.sleep(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MigrationException("interrupted while retrying the switchover", e);
+        }
+    }
+}

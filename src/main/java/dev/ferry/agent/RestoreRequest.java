@@ -1,0 +1,4 @@
+package dev.ferry.agent;
+
+/** {@code POST /v1/restore}: bring back the VM saved in {@code file} (an absolute path) on this host. */
+public record RestoreRequest(String file) {}

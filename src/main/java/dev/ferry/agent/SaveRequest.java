@@ -1,0 +1,4 @@
+package dev.ferry.agent;
+
+/** {@code POST /v1/vms/{name}/save}: save the VM's state and spec into {@code file} (an absolute path). */
+public record SaveRequest(String file) {}
