@@ -25,7 +25,10 @@ import dev.ferry.vm.VmException;
 import dev.ferry.vm.VmHandle;
 import dev.ferry.vm.VmSpec;
 import dev.ferry.vm.VmState;
+import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -158,7 +161,8 @@ final class SourceMigrations {
                                    MigrationParams params, Destination dest, JobLeases.Lease lease, VmState onSuccess) {
         Live run = new Live(id, spec.name(), peer, mode, clock.instant());
         MigrationPlan plan = plan(id, spec, mode, peer, params, new QmpGuestControl(handle.qmp()));
-        QmpSourceQemu source = new QmpSourceQemu(spec.name(), handle.qmp(), clock, () -> release(handle));
+        QmpSourceQemu source = new QmpSourceQemu(spec.name(), handle.qmp(), clock,
+                () -> release(handle, keptSerialLog(config, spec.name(), id)));
         vms.store().saveMigration(new MigrationRecord(id, spec.name(), JournalEntry.Role.SOURCE, peer, mode.wireName(),
                 null, null, run.startedAt, run.startedAt));
         vms.move(spec.name(), VmState.MIGRATING);
@@ -300,7 +304,22 @@ final class SourceMigrations {
                 + "': the agent has no control of its QEMU process; restart the agent so it reattaches"));
     }
 
-    private static void release(VmHandle handle) throws MigrationException {
+    /**
+     * Where the source keeps the guest's serial log once the VM left: the run directory goes with
+     * the VM, but what the guest printed here is evidence an operator (or a test) may want.
+     */
+    static Path keptSerialLog(AgentConfig config, String vm, String migrationId) {
+        return config.dataDir().resolve("logs").resolve(vm + "." + migrationId + ".serial.log");
+    }
+
+    private static void release(VmHandle handle, Path keep) throws MigrationException {
+        try {
+            // The guest is stopped for good here, so the copy is its whole log on this host.
+            Files.createDirectories(keep.getParent());
+            Files.copy(handle.serialLog(), keep, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            log.warn("vm '{}': cannot keep its serial log at {}: {}", handle.name(), keep, e.getMessage());
+        }
         try {
             handle.destroy();
         } catch (VmException e) {

@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
                 AgentCommand.class,
                 VmCommand.class,
                 HostCommand.class,
+                DemoCommand.class,
                 MigrateCommand.class,
                 MigrationCommand.class,
                 SaveCommand.class,
