@@ -126,6 +126,8 @@ final class DestinationMigrations implements IncomingMigrations.Host {
         try {
             saved = SaveFile.read(file);
             spec = VmSpecParser.parse(saved.spec(), Path.of("/"));
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new AgentException(AgentException.Kind.INVALID, "file: " + file + " does not exist on this host", e);
         } catch (IOException e) {
             throw new AgentException(AgentException.Kind.INVALID, "file: " + e.getMessage(), e);
         } catch (SpecException e) {
