@@ -5,15 +5,18 @@ import dev.ferry.qmp.QmpClient;
 import dev.ferry.qmp.QmpErrorException;
 import dev.ferry.qmp.QmpEvent;
 import dev.ferry.qmp.QmpException;
-import dev.ferry.qmp.QmpTimeoutException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
@@ -57,7 +60,8 @@ public final class DiskMirror {
 
     private final QmpClient qmp;
     private final Clock clock;
-    private final Map<String, DiskMirrorJob> jobs = new LinkedHashMap<>();
+    private final Map<String, DiskMirrorJob> jobs = new ConcurrentHashMap<>();
+    private AutoCloseable subscription;
 
     public DiskMirror(QmpClient qmp) {
         this(qmp, Clock.systemUTC());
@@ -83,6 +87,10 @@ public final class DiskMirror {
                 throw new IllegalStateException("disk '" + disk.deviceId() + "' is already being mirrored");
             }
         }
+        if (subscription == null) {
+            // One subscription for all jobs: waiters are one-shot, but readiness is polled many times.
+            subscription = qmp.subscribe(event -> jobs.values().forEach(job -> job.offer(event)));
+        }
         for (Disk disk : disks) {
             DiskMirrorJob job = new DiskMirrorJob(disk);
             String where = "disk '" + disk.deviceId() + "' (node '" + disk.nodeName() + "')";
@@ -92,10 +100,8 @@ public final class DiskMirror {
                 throw new DiskException(where + ": cannot connect to NBD export " + disk.target().uri() + ": "
                         + e.getMessage() + "; check that the destination exports it and its port is reachable", e);
             }
+            // Registered before blockdev-mirror: a small disk can be READY before the command returns.
             jobs.put(disk.deviceId(), job);
-            // Listen first: a small disk can be READY before blockdev-mirror even returns.
-            job.listen(qmp.expectEvent(e -> job.isMine(e) && (e.is(QmpEvent.BLOCK_JOB_READY) || DiskMirrorJob.isEnd(e))),
-                    qmp.expectEvent(e -> job.isMine(e) && DiskMirrorJob.isEnd(e)));
             try {
                 qmp.execute("blockdev-mirror", job.mirrorArgs(bytesPerSecond), COMMAND_TIMEOUT);
             } catch (QmpException e) {
@@ -120,19 +126,16 @@ public final class DiskMirror {
                             + " not ready within " + timeout.toSeconds() + "s (" + describe(progress()) + ");"
                             + " the guest may write faster than the link copies: allow more time or pause it");
                 }
-                try {
-                    QmpEvent event = job.readyOrEnd().await(min(left, PROGRESS_INTERVAL));
-                    if (!event.is(QmpEvent.BLOCK_JOB_READY)) {
-                        throw new DiskException("disk '" + job.deviceId() + "': " + DiskMirrorJob.failure(event)
-                                + " (target " + job.disk().target().uri() + ")");
-                    }
-                    break;
-                } catch (QmpTimeoutException e) {
+                QmpEvent event = poll(job, job.readyOrEnd(), min(left, PROGRESS_INTERVAL));
+                if (event == null) {
                     report(progress);
-                } catch (QmpException e) {
-                    throw new DiskException("disk '" + job.deviceId() + "': lost the source QEMU while mirroring: "
-                            + e.getMessage(), e);
+                    continue;
                 }
+                if (!event.is(QmpEvent.BLOCK_JOB_READY)) {
+                    throw new DiskException("disk '" + job.deviceId() + "': " + DiskMirrorJob.failure(event)
+                            + " (target " + job.disk().target().uri() + ")");
+                }
+                break;
             }
         }
         report(progress);
@@ -173,7 +176,7 @@ public final class DiskMirror {
         }
         for (DiskMirrorJob job : cancelled) {
             try {
-                QmpEvent end = job.end().await(remaining(deadline));
+                QmpEvent end = awaitEnd(job, deadline);
                 String failure = DiskMirrorJob.failure(end);
                 if (!failure.isEmpty()) {
                     failures.add("disk '" + job.deviceId() + "': " + failure + "; the copy at "
@@ -181,13 +184,14 @@ public final class DiskMirror {
                     continue;
                 }
                 deleteClientNode(job);
-            } catch (QmpException | DiskException e) {
-                failures.add("disk '" + job.deviceId() + "': " + e.getMessage());
+            } catch (DiskException e) {
+                failures.add(e.getMessage());
             }
         }
         if (!failures.isEmpty()) {
             throw new DiskException("disk copies did not complete: " + String.join("; ", failures));
         }
+        unsubscribe();
     }
 
     /**
@@ -195,7 +199,11 @@ public final class DiskMirror {
      * client nodes. Safe to call at any point and more than once.
      */
     public synchronized void cancel(Duration timeout) throws DiskException {
-        cancelAll(qmp, new ArrayList<>(jobs.keySet()), timeout);
+        try {
+            cancelAll(qmp, new ArrayList<>(jobs.keySet()), timeout);
+        } finally {
+            unsubscribe();
+        }
     }
 
     /**
@@ -248,13 +256,56 @@ public final class DiskMirror {
         }
     }
 
+    private QmpEvent awaitEnd(DiskMirrorJob job, Instant deadline) throws DiskException {
+        while (true) {
+            QmpEvent end = poll(job, job.end(), min(remaining(deadline), PROGRESS_INTERVAL));
+            if (end != null) {
+                return end;
+            }
+            if (remaining(deadline).isZero()) {
+                throw new DiskException("disk '" + job.deviceId() + "': mirror did not finish in time; the"
+                        + " destination may be unreachable, roll back with cancel");
+            }
+        }
+    }
+
+    /** The event if {@code future} completes within {@code wait}, else null. */
+    private QmpEvent poll(DiskMirrorJob job, CompletableFuture<QmpEvent> future, Duration wait) throws DiskException {
+        if (!qmp.isOpen() && !future.isDone()) {
+            throw new DiskException("disk '" + job.deviceId() + "': lost the source QEMU (" + qmp.socket()
+                    + ") while mirroring; is it still running?");
+        }
+        try {
+            return future.get(wait.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DiskException("disk '" + job.deviceId() + "': interrupted while waiting for its mirror", e);
+        } catch (ExecutionException e) {
+            throw new DiskException("disk '" + job.deviceId() + "': " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    private synchronized void unsubscribe() {
+        if (subscription != null) {
+            try {
+                subscription.close();
+            } catch (Exception e) {
+                // Unsubscribing only removes a listener from a list.
+                throw new IllegalStateException(e);
+            }
+            subscription = null;
+        }
+    }
+
     private void report(Consumer<DiskMirrorProgress> progress) throws DiskException {
         if (progress != null) {
             progress.accept(progress());
         }
     }
 
-    private synchronized List<DiskMirrorJob> snapshot() {
+    private List<DiskMirrorJob> snapshot() {
         return List.copyOf(jobs.values());
     }
 

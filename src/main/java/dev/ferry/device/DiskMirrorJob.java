@@ -1,13 +1,11 @@
 package dev.ferry.device;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.ferry.qmp.EventWaiter;
 import dev.ferry.qmp.QmpEvent;
-import dev.ferry.qmp.QmpException;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
 
 /**
@@ -20,8 +18,8 @@ final class DiskMirrorJob {
     private static final Pattern QEMU_ID = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]*");
 
     private final DiskMirror.Disk disk;
-    private EventWaiter readyOrEnd;
-    private EventWaiter end;
+    private final CompletableFuture<QmpEvent> readyOrEnd = new CompletableFuture<>();
+    private final CompletableFuture<QmpEvent> end = new CompletableFuture<>();
 
     DiskMirrorJob(DiskMirror.Disk disk) {
         this.disk = disk;
@@ -76,10 +74,23 @@ final class DiskMirrorJob {
         return args;
     }
 
-    /** Starts listening for this job's events; call before {@code blockdev-mirror}. */
-    void listen(EventWaiter readyOrEnd, EventWaiter end) {
-        this.readyOrEnd = readyOrEnd;
-        this.end = end;
+    /** Takes one of this job's events; called in order, from the QMP client's event thread. */
+    void offer(QmpEvent event) {
+        if (!isMine(event)) {
+            return;
+        }
+        if (event.is(QmpEvent.BLOCK_JOB_READY)) {
+            readyOrEnd.complete(event);
+        } else if (isEnd(event)) {
+            readyOrEnd.complete(event);
+            end.complete(event);
+        }
+    }
+
+    /** Ends the waits for this job, e.g. when the QMP connection is gone. */
+    void fail(Exception cause) {
+        readyOrEnd.completeExceptionally(cause);
+        end.completeExceptionally(cause);
     }
 
     boolean isMine(QmpEvent event) {
@@ -91,25 +102,27 @@ final class DiskMirrorJob {
     }
 
     boolean hasEnded() {
-        return end != null && end.isDone();
+        return end.isDone();
     }
 
     boolean isReady() {
-        return readyOrEnd != null && readyOrEnd.isDone() && !hasEnded()
-                && arrived(readyOrEnd).map(e -> e.is(QmpEvent.BLOCK_JOB_READY)).orElse(false);
+        return !hasEnded() && readyOrEnd.isDone() && !readyOrEnd.isCompletedExceptionally()
+                && readyOrEnd.join().is(QmpEvent.BLOCK_JOB_READY);
     }
 
-    EventWaiter readyOrEnd() {
+    /** Completes with {@code BLOCK_JOB_READY}, or with the end event if the job ended before it was ready. */
+    CompletableFuture<QmpEvent> readyOrEnd() {
         return readyOrEnd;
     }
 
-    EventWaiter end() {
+    /** Completes with {@code BLOCK_JOB_COMPLETED} or {@code BLOCK_JOB_CANCELLED}. */
+    CompletableFuture<QmpEvent> end() {
         return end;
     }
 
     /** The end event if the job has ended, else empty. */
     Optional<QmpEvent> endEvent() {
-        return end != null && end.isDone() ? arrived(end) : Optional.empty();
+        return end.isDone() && !end.isCompletedExceptionally() ? Optional.of(end.join()) : Optional.empty();
     }
 
     /** Why the job failed, from its end event: QEMU's error, or that it was cancelled. */
@@ -119,13 +132,5 @@ final class DiskMirrorJob {
             return "mirror failed: " + error.asText();
         }
         return event.is(QmpEvent.BLOCK_JOB_CANCELLED) ? "mirror was cancelled before the copy was consistent" : "";
-    }
-
-    private static Optional<QmpEvent> arrived(EventWaiter waiter) {
-        try {
-            return Optional.of(waiter.await(Duration.ZERO));
-        } catch (QmpException e) {
-            return Optional.empty();
-        }
     }
 }

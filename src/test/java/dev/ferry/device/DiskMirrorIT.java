@@ -63,9 +63,11 @@ class DiskMirrorIT {
             assertThat(export.uri()).isEqualTo("nbd://127.0.0.1:" + port + "/" + DISK);
 
             DiskMirror mirror = new DiskMirror(src.qmp());
-            mirror.start(List.of(new DiskMirror.Disk(DISK, DISK, export)), 0);
+            // Limited so that readiness takes several progress polls, as with any real disk.
+            mirror.start(List.of(new DiskMirror.Disk(DISK, DISK, export)), 4 * 1024 * 1024);
             mirror.awaitReady(WAIT, progress::add);
-            assertThat(progress).isNotEmpty();
+            assertThat(progress).hasSizeGreaterThan(2);
+            assertThat(progress.get(0).fraction()).isLessThan(1.0);
             assertThat(progress.get(progress.size() - 1).fraction()).isEqualTo(1.0);
 
             String written = src.guestWrite(DISK, "write -P 0x77 10M 1M");

@@ -47,6 +47,26 @@ class DiskMirrorJobTest {
     }
 
     @Test
+    void offer_readyThenCompletedEndsTheJob() {
+        job.offer(event(QmpEvent.BLOCK_JOB_READY, "{\"device\": \"mirror-disk1\"}"));
+        assertThat(job.isReady()).isFalse();
+        job.offer(event(QmpEvent.BLOCK_JOB_READY, "{\"device\": \"mirror-disk0\"}"));
+        assertThat(job.isReady()).isTrue();
+        assertThat(job.hasEnded()).isFalse();
+        job.offer(event(QmpEvent.BLOCK_JOB_COMPLETED, "{\"device\": \"mirror-disk0\"}"));
+        assertThat(job.isReady()).isFalse();
+        assertThat(job.hasEnded()).isTrue();
+        assertThat(job.endEvent()).hasValueSatisfying(e -> assertThat(e.name()).isEqualTo(QmpEvent.BLOCK_JOB_COMPLETED));
+    }
+
+    @Test
+    void offer_endBeforeReadyAnswersTheReadinessWaitWithTheEnd() {
+        job.offer(event(QmpEvent.BLOCK_JOB_COMPLETED, "{\"device\": \"mirror-disk0\", \"error\": \"No space left\"}"));
+        assertThat(job.readyOrEnd().join().name()).isEqualTo(QmpEvent.BLOCK_JOB_COMPLETED);
+        assertThat(job.isReady()).isFalse();
+    }
+
+    @Test
     void failure_isQemusErrorOrTheCancellationAndEmptyForACleanEnd() {
         assertThat(DiskMirrorJob.failure(event(QmpEvent.BLOCK_JOB_COMPLETED,
                 "{\"device\": \"mirror-disk0\", \"error\": \"Input/output error\"}"))).isEqualTo("mirror failed: Input/output error");
