@@ -162,7 +162,7 @@ public final class DiskCopyBenchmark {
         }
 
         @Override
-        public void close() throws InterruptedException {
+        public void close() {
             try {
                 qmp.execute("quit");
             } catch (QmpException e) {
@@ -170,9 +170,13 @@ public final class DiskCopyBenchmark {
             } finally {
                 qmp.close();
             }
-            if (process.await(Duration.ofSeconds(20)).isEmpty()) {
+            try {
+                if (process.await(Duration.ofSeconds(20)).isEmpty()) {
+                    process.kill();
+                }
+            } catch (InterruptedException e) {
                 process.kill();
-                process.await();
+                Thread.currentThread().interrupt();
             }
         }
     }

@@ -69,9 +69,9 @@ final class DiskQemu implements AutoCloseable {
         return out.asText();
     }
 
-    /** Quits QEMU (killing it if it will not go) and returns how it ended. */
+    /** Quits QEMU, killing its process group if it will not go. */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         try {
             if (qmp.isOpen()) {
                 qmp.execute("quit");
@@ -81,10 +81,14 @@ final class DiskQemu implements AutoCloseable {
         } finally {
             qmp.close();
         }
-        Optional<ProcResult> result = process.await(WAIT);
-        if (result.isEmpty()) {
+        try {
+            Optional<ProcResult> result = process.await(WAIT);
+            if (result.isEmpty()) {
+                process.kill();
+            }
+        } catch (InterruptedException e) {
             process.kill();
-            process.await();
+            Thread.currentThread().interrupt();
         }
     }
 }
