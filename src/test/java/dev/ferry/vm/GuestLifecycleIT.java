@@ -101,12 +101,15 @@ class GuestLifecycleIT {
         GuestConsole resumed = GuestConsole.await(serial, c -> c.lastTick() >= pausedAt + 5, TICKS_GO_ON);
         assertThat(resumed.lastTick()).as("ticks after resume").isGreaterThanOrEqualTo(pausedAt + 5);
 
+        // Paused, the guest writes nothing more, so its last 'wrote' is final; stop removes the log with the run dir.
+        vm.pause();
+        long lastWrote = GuestConsole.read(serial).lastWrote();
+        assertThat(lastWrote).isGreaterThan(booted.lastWrote());
         CompletableFuture<VmState> exit = new CompletableFuture<>();
         vm.onExit(exit::complete);
         // The guest has no ACPI handling, so stop falls back to quit after the grace.
         vm.stop(Duration.ofSeconds(1));
         assertThat(exit.get(10, TimeUnit.SECONDS)).isEqualTo(VmState.STOPPED);
-        long lastWrote = GuestConsole.read(serial).lastWrote();
 
         DiskReport report = DiskVerifier.verify(written.disk(), runner);
         assertThat(report.clean()).as(report.toString()).isTrue();
