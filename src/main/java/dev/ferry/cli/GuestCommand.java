@@ -5,7 +5,9 @@ import dev.ferry.guest.DiskVerifier;
 import dev.ferry.guest.GuestArtifacts;
 import dev.ferry.guest.GuestBuildException;
 import dev.ferry.guest.GuestKit;
+import dev.ferry.guest.GuestSpecs;
 import dev.ferry.proc.ProcessRunner;
+import dev.ferry.vm.SpecException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -14,14 +16,15 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code ferry guest}: builds the test guest and checks the records it wrote to a disk. */
+/** {@code ferry guest}: builds the test guest, writes a VM spec that boots it, and checks the records it wrote to a disk. */
 @Command(name = "guest",
-        description = "Build the small Linux test guest and check the records it writes to its disk.",
+        description = "Build the small Linux test guest, write a VM spec that boots it, and check the records it writes to its disk.",
         mixinStandardHelpOptions = true,
-        subcommands = {GuestCommand.Build.class, GuestCommand.VerifyDisk.class})
+        subcommands = {GuestCommand.Build.class, GuestCommand.WriteSpec.class, GuestCommand.VerifyDisk.class})
 public final class GuestCommand {
 
     @Command(name = "build",
@@ -45,6 +48,57 @@ public final class GuestCommand {
                 return 0;
             } catch (GuestBuildException e) {
                 spec.commandLine().getErr().println("ferry guest build: " + e.getMessage());
+                return 1;
+            }
+        }
+    }
+
+    @Command(name = "spec",
+            description = {"Build the test guest (or reuse the cached one) and write DIR/NAME.yaml, a VM spec that boots it "
+                    + "with a qcow2 data disk DIR/NAME-data.qcow2 (created unless it exists), a user-mode NIC and an "
+                    + "swtpm vTPM (tpm-tis). Prints the spec's path; define it with 'ferry vm define'.",
+                    "The data disk is marked shared: both hosts of a migration see the image at the same path, as two "
+                            + "agents on one machine do, so QEMU hands the disk over instead of copying it."},
+            mixinStandardHelpOptions = true)
+    static final class WriteSpec implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "NAME", description = "the VM's name: a-z, 0-9 and '-'")
+        String name;
+
+        @Option(names = "--dir", required = true, paramLabel = "DIR", description = "where the spec and the data disk go; created if needed")
+        Path dir;
+
+        @Option(names = "--disk-size", paramLabel = "SIZE", defaultValue = GuestSpecs.DEFAULT_DISK_SIZE,
+                description = "size of a new data disk, such as 64M or 1G (default: ${DEFAULT-VALUE})")
+        String diskSize;
+
+        @Option(names = "--memory", paramLabel = "MIB", defaultValue = "" + GuestSpecs.DEFAULT_MEMORY_MIB,
+                description = "the guest's memory in MiB (default: ${DEFAULT-VALUE})")
+        int memoryMiB;
+
+        @Override
+        public Integer call() {
+            PrintWriter err = spec.commandLine().getErr();
+            try {
+                GuestSpecs.check(name, diskSize, memoryMiB);
+                ProcessRunner runner = new ProcessRunner();
+                GuestArtifacts guest = GuestKit.inUserCache(runner).build();
+                GuestSpecs.Written written = new GuestSpecs(runner).write(guest, name, dir, diskSize, memoryMiB);
+                PrintWriter out = spec.commandLine().getOut();
+                out.println(written.spec());
+                out.flush();
+                return 0;
+            } catch (SpecException e) {
+                err.println("ferry guest spec: " + e.getMessage());
+                return 2;
+            } catch (GuestBuildException | IOException e) {
+                err.println("ferry guest spec: " + e.getMessage());
+                return 1;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                err.println("ferry guest spec: interrupted");
                 return 1;
             }
         }

@@ -10,6 +10,10 @@
  * writes busybox, the modules and {@code InitScript}'s {@code /init} through {@code CpioWriter}.
  * The result is a {@link dev.ferry.guest.GuestArtifacts}.
  *
+ * <p>Booting: {@link dev.ferry.guest.GuestSpecs} writes a VM spec for {@code ferry vm define} that
+ * boots a {@code GuestArtifacts} with a shared qcow2 data disk (created with qemu-img), a user-mode
+ * NIC and an swtpm vTPM, and parses it back before reporting success.
+ *
  * <p>Running: the guest prints {@code boot}, {@code pcr-sha256}, {@code tick} and {@code wrote}
  * lines on its serial console (listed in {@code InitScript}) and writes numbered 4 KiB records to
  * its first virtio disk in the layout of {@code GuestRecord}.
