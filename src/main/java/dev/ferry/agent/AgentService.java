@@ -59,7 +59,8 @@ public final class AgentService {
                 throw new AgentException(AgentException.Kind.CONFLICT,
                         "vm '" + name + "' is already defined; undefine it first or pick another name");
             }
-            VmRecord vm = new VmRecord(name, SpecFacts.uuid(spec), request.spec(), baseDir.toString(),
+            // The normalized spec, with its generated uuid and MACs, so every start runs the same identity.
+            VmRecord vm = new VmRecord(name, SpecFacts.uuid(spec), spec.toYaml(), baseDir.toString(),
                     VmState.DEFINED, clock.instant());
             vms.added(vm);
             log.info("vm '{}' defined", name);

@@ -221,9 +221,15 @@ public final class GuestKit {
                 .max(Comparator.comparing(GuestKit::modified));
     }
 
+    /**
+     * Removes builds of the same recipe for other kernel versions: a newer kernel replaces them.
+     * Builds of other recipes stay, since another Ferry version on this machine may still use them.
+     */
     private void removeOtherEntries(Path keep) {
+        String name = keep.getFileName().toString();
+        String recipeSuffix = name.substring(name.lastIndexOf('-'));
         for (Path entry : entries()) {
-            if (!entry.equals(keep)) {
+            if (!entry.equals(keep) && entry.getFileName().toString().endsWith(recipeSuffix)) {
                 deleteQuietly(entry);
             }
         }

@@ -18,7 +18,9 @@ import java.util.Set;
  * rejects any other key with a {@link SpecException} naming it, as the real one does.
  */
 public final class FakeSpecs implements SpecReader {
-    private static final Set<String> KNOWN = Set.of("name", "memory", "vcpus", "disks");
+    /** A few keys of our own, plus those of a normalized spec ({@code VmSpec.toYaml()}), which the agent stores. */
+    private static final Set<String> KNOWN = Set.of("name", "memory", "vcpus", "disks", "uuid", "memoryMiB",
+            "machine", "devices");
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     @Override

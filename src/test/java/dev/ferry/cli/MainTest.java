@@ -117,7 +117,8 @@ class MainTest {
 
         String out = ferry("vm", "show", "web1").out();
 
-        assertThat(out).containsPattern("state +defined").contains("spec:\n  name: web1\n  memory: 256\n");
+        String stored = dev.ferry.agent.FakeSpecs.spec("web1").toYaml().indent(2);
+        assertThat(out).containsPattern("state +defined").contains("spec:\n" + stored);
     }
 
     @Test
