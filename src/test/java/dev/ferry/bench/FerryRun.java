@@ -1,0 +1,45 @@
+package dev.ferry.bench;
+
+import dev.ferry.migration.MigrationReport;
+import dev.ferry.migration.MigrationReport.PhaseTiming;
+import dev.ferry.migration.MigrationReport.StepTiming;
+import java.util.List;
+
+/** One completed Ferry migration, labelled, with the figures the benchmarks print read off its report. */
+record FerryRun(String variant, int round, String from, String to, MigrationReport report) {
+
+    Long downtimeMs() {
+        return report.downtimeMs();
+    }
+
+    Long qemuDowntimeMs() {
+        return report.qemuDowntimeMs();
+    }
+
+    long totalMs() {
+        return report.totalMs();
+    }
+
+    /** How long {@code phase} (its wire name, e.g. {@code post-suspend}) took; null if it did not run. */
+    Long phaseMs(String phase) {
+        return report.phases().stream().filter(p -> p.phase().equals(phase)).map(PhaseTiming::durationMs).findFirst().orElse(null);
+    }
+
+    /** The sum of {@code phases}' durations; null if any of them did not run. */
+    Long phasesMs(List<String> phases) {
+        long sum = 0;
+        for (String p : phases) {
+            Long ms = phaseMs(p);
+            if (ms == null) {
+                return null;
+            }
+            sum += ms;
+        }
+        return sum;
+    }
+
+    /** The durations of every device's {@code step} (its tool name, e.g. {@code post-suspend}). */
+    List<Long> deviceStepMs(String step) {
+        return report.deviceSteps().stream().filter(s -> s.step().equals(step)).map(StepTiming::durationMs).toList();
+    }
+}
