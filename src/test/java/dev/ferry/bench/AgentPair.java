@@ -59,6 +59,11 @@ final class AgentPair implements AutoCloseable {
         return host.equals(A) ? onA : onB;
     }
 
+    /** The configuration {@code host}'s agent runs with (its QEMU and swtpm binaries, its data directory). */
+    AgentConfig config(String host) {
+        return host.equals(A) ? a.config() : b.config();
+    }
+
     static String other(String host) {
         return host.equals(A) ? B : A;
     }

@@ -38,8 +38,13 @@ record FerryRun(String variant, int round, String from, String to, MigrationRepo
         return sum;
     }
 
-    /** The durations of every device's {@code step} (its tool name, e.g. {@code post-suspend}). */
-    List<Long> deviceStepMs(String step) {
-        return report.deviceSteps().stream().filter(s -> s.step().equals(step)).map(StepTiming::durationMs).toList();
+    /**
+     * The durations of {@code step} (its tool name, e.g. {@code post-suspend}) for the devices of
+     * {@code type}. A concurrent step's duration runs from the common start until the coordinator
+     * collected that device's result.
+     */
+    List<Long> deviceStepMs(String type, String step) {
+        return report.deviceSteps().stream().filter(s -> s.type().equals(type) && s.step().equals(step))
+                .map(StepTiming::durationMs).toList();
     }
 }
