@@ -26,6 +26,7 @@ final class BareMigration {
     static final long UNLIMITED_BYTES_PER_SECOND = 100L * 1024 * 1024 * 1024;
     static final long DOWNTIME_LIMIT_MS = 300;
     private static final long POLL_MS = 10;
+    private static final int SETTLE_ATTEMPTS = 20;
     private static final Duration LIMIT = Duration.ofMinutes(2);
     private static final Duration EVENT_WAIT = Duration.ofSeconds(5);
     private static final Set<String> FAILED = Set.of("failed", "cancelled");
@@ -61,13 +62,13 @@ final class BareMigration {
             EventWaiter resumed = in.expectEvent(QmpEvent.RESUME);
             long migrateAt = System.nanoTime();
             out.execute("migrate", Map.of("uri", uri));
-            JsonNode done = awaitCompleted(out, "source");
+            Long qemuDowntimeMs = downtime(out, awaitCompleted(out, "source"));
             awaitCompleted(in, "destination");
             in.execute("cont");
             long totalMs = millisSince(migrateAt);
             long pause = Duration.between(stopped.await(EVENT_WAIT).timestamp(), resumed.await(EVENT_WAIT).timestamp()).toMillis();
             source.destroy();
-            return new Outcome(dest, destinationStartMs, totalMs, done.has("downtime") ? done.get("downtime").asLong() : null, pause);
+            return new Outcome(dest, destinationStartMs, totalMs, qemuDowntimeMs, pause);
         } catch (VmException | QmpException | InterruptedException | RuntimeException e) {
             try {
                 dest.destroy();
@@ -100,6 +101,20 @@ final class BareMigration {
             }
             Thread.sleep(POLL_MS);
         }
+    }
+
+    /**
+     * QEMU's downtime. QEMU sets the status to completed before it computes the downtime, so a
+     * query in between reads 0; ask again for a moment, and give null if it stays 0.
+     */
+    private static Long downtime(QmpClient qmp, JsonNode completed) throws QmpException, InterruptedException {
+        JsonNode status = completed;
+        for (int attempt = 0; status.path("downtime").asLong(0) == 0 && attempt < SETTLE_ATTEMPTS; attempt++) {
+            Thread.sleep(POLL_MS);
+            status = qmp.execute("query-migrate");
+        }
+        long ms = status.path("downtime").asLong(0);
+        return ms == 0 ? null : ms;
     }
 
     private static String listeningUri(JsonNode status) {

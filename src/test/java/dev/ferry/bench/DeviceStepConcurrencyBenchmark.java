@@ -92,7 +92,7 @@ public final class DeviceStepConcurrencyBenchmark {
     private static void printRun(FerryRun r) {
         List<Long> steps = r.deviceStepMs("external", "post-suspend");
         System.out.printf("  %-32s round %d %s -> %s: downtime %s, QEMU downtime %s, post-suspend %s, sync %s, total %s%s%n",
-                r.variant(), r.round(), r.from(), r.to(), Samples.ms(r.downtimeMs()), Samples.ms(r.qemuDowntimeMs()),
+                r.variant(), r.round(), r.from(), r.to(), Samples.ms(r.downtimeMs()), r.qemuDowntimeText(),
                 Samples.ms(r.phaseMs("post-suspend")), Samples.ms(r.phaseMs("sync")), Samples.ms(r.totalMs()),
                 steps.isEmpty() ? "" : String.format(" (external devices' post-suspend %d..%d ms)",
                         steps.stream().mapToLong(Long::longValue).min().orElse(0),

@@ -12,8 +12,19 @@ record FerryRun(String variant, int round, String from, String to, MigrationRepo
         return report.downtimeMs();
     }
 
+    /**
+     * QEMU's downtime, or null when the report holds 0: QEMU marks a migration completed before it
+     * computes the downtime, and a query-migrate in between reads 0, which is no measurement.
+     */
     Long qemuDowntimeMs() {
-        return report.qemuDowntimeMs();
+        Long ms = report.qemuDowntimeMs();
+        return ms == null || ms == 0 ? null : ms;
+    }
+
+    /** QEMU's downtime for printing: a 0 read too early says so. */
+    String qemuDowntimeText() {
+        Long ms = report.qemuDowntimeMs();
+        return ms != null && ms == 0 ? "0 ms (read before QEMU computed it; left out)" : Samples.ms(ms);
     }
 
     long totalMs() {

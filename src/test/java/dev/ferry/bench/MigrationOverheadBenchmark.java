@@ -64,7 +64,7 @@ public final class MigrationOverheadBenchmark {
                     ferry.add(run);
                     System.out.printf("  ferry run %d %s -> %s: total %s, downtime %s, QEMU downtime %s, RAM copy to resume %s%n",
                             i, run.from(), run.to(), Samples.ms(run.totalMs()), Samples.ms(run.downtimeMs()),
-                            Samples.ms(run.qemuDowntimeMs()), Samples.ms(run.phasesMs(RAM_COPY_TO_RESUME)));
+                            run.qemuDowntimeText(), Samples.ms(run.phasesMs(RAM_COPY_TO_RESUME)));
                     BenchGuest.awaitTicking(agents.serialLog(at, VM));
                 }
                 agents.destroy(VM);
