@@ -7,6 +7,8 @@
  * directory that, when closed or when the JVM exits, ends every process whose command line names
  * it and removes it), builds the test guest's spec with {@link dev.ferry.bench.BenchGuest}, starts
  * two in-process agents with {@link dev.ferry.bench.AgentPair} and talks to them over HTTP through
- * {@link dev.ferry.bench.AgentHttp}. Numbers go through {@link dev.ferry.bench.Samples} for medians.
+ * {@link dev.ferry.bench.AgentHttp}; each completed migration's report becomes a {@link
+ * dev.ferry.bench.FerryRun}. {@link dev.ferry.bench.BareMigration} migrates a VM with QEMU alone,
+ * over QMP, as the floor to compare with. Numbers go through {@link dev.ferry.bench.Samples} for medians.
  */
 package dev.ferry.bench;
