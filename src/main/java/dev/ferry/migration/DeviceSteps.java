@@ -103,28 +103,29 @@ final class DeviceSteps {
             } catch (DeviceException | RuntimeException e) {
                 throw failed(d, Step.PRE_SUSPEND, start, "failed", message(e));
             }
-            succeeded(d, Step.PRE_SUSPEND, start);
+            succeeded(d, Step.PRE_SUSPEND, start, rec.now());
         }
     }
 
     /** Step 2 or 3 for every device concurrently; waits for all before reporting any failure. */
     void concurrently(Step step, Duration deadline) throws StepFailure, InterruptedException {
         Instant start = rec.now();
-        List<Future<Void>> futures = new ArrayList<>();
+        List<Future<Instant>> futures = new ArrayList<>();
         for (Tracked d : devices) {
             rec.deviceJournal(d.unit.ref().id(), step.toolName(), "start", "");
             futures.add(executor.submit(() -> {
                 run(d, step);
-                return null;
+                // Timed here: the coordinator collects results in device order, after slower ones.
+                return rec.now();
             }));
         }
         Instant until = start.plus(deadline);
         StepFailure first = null;
         for (int i = 0; i < devices.size(); i++) {
             Tracked d = devices.get(i);
-            Outcome<Void> outcome = await(futures.get(i), until);
+            Outcome<Instant> outcome = await(futures.get(i), until);
             if (outcome.error == null) {
-                succeeded(d, step, start);
+                succeeded(d, step, start, outcome.value);
             } else {
                 String why = outcome.kind.equals("timed-out")
                         ? "did not finish " + step.toolName() + " within " + deadline.toMillis() + " ms"
@@ -167,10 +168,11 @@ final class DeviceSteps {
         }
     }
 
-    private void succeeded(Tracked d, Step step, Instant start) {
+    private void succeeded(Tracked d, Step step, Instant start, Instant end) {
         d.lastGood = step;
         rec.deviceJournal(d.unit.ref().id(), step.toolName(), "ok", "");
-        rec.step(timing(d, step.toolName(), start, "ok", null));
+        rec.step(new StepTiming(d.unit.ref().id(), d.unit.ref().type(), step.toolName(), start,
+                Duration.between(start, end).toMillis(), "ok", null));
     }
 
     private StepFailure failed(Tracked d, Step step, Instant start, String kind, String message) {

@@ -81,8 +81,7 @@ public final class MigrationCoordinator {
             source.configure(plan.params());
             progress.qemuStarted = true;
             source.startMigration(uri);
-            source.awaitPreSwitchover(plan.params().convergeTimeout(), rec::ram, cancel::isCancelled);
-            rec.paused();
+            rec.paused(source.awaitPreSwitchover(plan.params().convergeTimeout(), rec::ram, cancel::isCancelled));
             cancel.throwIfCancelled();
 
             rec.enter(Phase.POST_SUSPEND);

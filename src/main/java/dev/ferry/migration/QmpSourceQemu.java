@@ -21,6 +21,7 @@ public final class QmpSourceQemu implements SourceQemu {
     /** QEMU's own cap; "no limit" as far as a host link goes. */
     private static final long UNLIMITED_BYTES_PER_SECOND = 100L * 1024 * 1024 * 1024;
     private static final Duration POLL = Duration.ofMillis(50);
+    private static final Duration PROGRESS_INTERVAL = Duration.ofMillis(250);
     private static final Set<String> ENDED = Set.of("cancelled", "failed", "completed", "none");
 
     /** What to do with the source VM once the destination owns it. */
@@ -32,12 +33,14 @@ public final class QmpSourceQemu implements SourceQemu {
     private final QmpClient qmp;
     private final Clock clock;
     private final Release release;
+    private final MigrationEvents events;
 
     public QmpSourceQemu(String vmName, QmpClient qmp, Clock clock, Release release) {
         this.vmName = vmName;
         this.qmp = qmp;
         this.clock = clock;
         this.release = release;
+        this.events = new MigrationEvents(qmp);
     }
 
     @Override
@@ -63,7 +66,7 @@ public final class QmpSourceQemu implements SourceQemu {
     }
 
     @Override
-    public void awaitPreSwitchover(Duration limit, Consumer<RamProgress> progress, BooleanSupplier cancelled)
+    public Instant awaitPreSwitchover(Duration limit, Consumer<RamProgress> progress, BooleanSupplier cancelled)
             throws MigrationException {
         Instant until = clock.instant().plus(limit);
         while (true) {
@@ -71,20 +74,21 @@ public final class QmpSourceQemu implements SourceQemu {
             String state = status.path("status").asText("none");
             progress.accept(ram(status));
             if (state.equals("pre-switchover")) {
-                return;
+                Instant stop = events.stoppedAt();
+                return stop != null ? stop : clock.instant();
             }
             if (ENDED.contains(state)) {
-                throw new MigrationException("QEMU's migration " + state + " before switchover"
-                        + errorOf(status));
+                throw new MigrationException("QEMU's migration " + state + " before switchover" + errorOf(status));
             }
             if (cancelled.getAsBoolean()) {
-                return;
+                return clock.instant();
             }
             if (clock.instant().isAfter(until)) {
                 throw new MigrationException("RAM copy did not converge within " + limit.toSeconds()
                         + " s; raise --downtime-ms or --bandwidth, or let auto-converge throttle the guest");
             }
-            pause();
+            // Woken at once by QEMU's MIGRATION event; the timeout only paces the progress reports.
+            events.awaitChange(PROGRESS_INTERVAL);
         }
     }
 
@@ -100,8 +104,7 @@ public final class QmpSourceQemu implements SourceQemu {
             JsonNode status = call("query-migrate", null);
             String state = status.path("status").asText("none");
             if (state.equals("completed")) {
-                Long downtime = status.has("downtime") ? status.get("downtime").asLong() : null;
-                return new Completion(ram(status), downtime);
+                return new Completion(ram(status), downtimeOf(status));
             }
             if (ENDED.contains(state)) {
                 throw new MigrationException("QEMU's migration " + state + " at switchover" + errorOf(status));
@@ -109,8 +112,22 @@ public final class QmpSourceQemu implements SourceQemu {
             if (clock.instant().isAfter(until)) {
                 throw new MigrationException("QEMU did not finish the switchover within " + limit.toSeconds() + " s");
             }
-            pause();
+            events.awaitChange(PROGRESS_INTERVAL);
         }
+    }
+
+    /**
+     * QEMU sets the status to completed a moment before it computes the downtime, which reads 0
+     * until then: ask again briefly rather than report a downtime of 0.
+     */
+    private Long downtimeOf(JsonNode status) throws MigrationException {
+        Instant until = clock.instant().plus(Duration.ofMillis(500));
+        while (status.path("downtime").asLong(0) == 0 && clock.instant().isBefore(until)) {
+            pause(Duration.ofMillis(10));
+            status = call("query-migrate", null);
+        }
+        long downtime = status.path("downtime").asLong(0);
+        return downtime == 0 ? null : downtime;
     }
 
     @Override
@@ -125,7 +142,7 @@ public final class QmpSourceQemu implements SourceQemu {
             if (clock.instant().isAfter(until)) {
                 throw new MigrationException("QEMU did not leave migration state '" + state + "' within 30 s of a cancel");
             }
-            pause();
+            pause(POLL);
             state = call("query-migrate", null).path("status").asText("none");
         }
     }
@@ -139,6 +156,7 @@ public final class QmpSourceQemu implements SourceQemu {
 
     @Override
     public void release() throws MigrationException {
+        events.close();
         release.release();
     }
 
@@ -161,9 +179,9 @@ public final class QmpSourceQemu implements SourceQemu {
         }
     }
 
-    private static void pause() throws MigrationException {
+    private static void pause(Duration d) throws MigrationException {
         try {
-            Thread.sleep(POLL.toMillis());
+            Thread.sleep(d.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new MigrationException("interrupted while waiting for QEMU's migration", e);

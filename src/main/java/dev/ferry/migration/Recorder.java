@@ -90,8 +90,9 @@ final class Recorder {
         notes.add(note);
     }
 
-    void paused() {
-        pausedAt = clock.instant();
+    /** The guest was paused at {@code at} (QEMU's STOP event); downtime runs from there. */
+    void paused(Instant at) {
+        pausedAt = at == null ? clock.instant() : at;
     }
 
     void resumed() {

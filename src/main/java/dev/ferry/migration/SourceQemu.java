@@ -1,6 +1,7 @@
 package dev.ferry.migration;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
@@ -17,10 +18,11 @@ public interface SourceQemu {
     void startMigration(String uri) throws MigrationException;
 
     /**
-     * Waits until QEMU pauses the guest before switchover, reporting progress. Throws when the
-     * migration fails, does not get there within {@code limit}, or {@code cancelled} turns true.
+     * Waits until QEMU pauses the guest before switchover, reporting progress; returns when the
+     * guest was paused. Throws when the migration fails or does not get there within
+     * {@code limit}; returns early when {@code cancelled} turns true.
      */
-    void awaitPreSwitchover(Duration limit, Consumer<RamProgress> progress, BooleanSupplier cancelled)
+    Instant awaitPreSwitchover(Duration limit, Consumer<RamProgress> progress, BooleanSupplier cancelled)
             throws MigrationException;
 
     /** Lets QEMU finish after the devices' step 3. */

@@ -65,7 +65,11 @@ class GuestBootIT {
         assertThat(lines).noneMatch(l -> l.startsWith("insmod-failed") || l.startsWith("write-failed"));
         String pcr0 = lines.stream().filter(l -> l.startsWith("pcr-sha256 0 ")).findFirst().orElseThrow();
         assertThat(pcr0).matches("pcr-sha256 0 [0-9A-Fa-f]{64}").doesNotMatch("pcr-sha256 0 0{64}");
-        assertThat(lines.stream().filter(l -> l.startsWith("pcr-sha256 ")).count()).isEqualTo(8);
+        // PCRs 0-7 at boot and again every 2 s: whole groups of 8, and nothing extends them meanwhile.
+        List<String> pcrLines = lines.stream().filter(l -> l.startsWith("pcr-sha256 ")).toList();
+        assertThat(pcrLines).isNotEmpty();
+        assertThat(pcrLines.size() % 8).isZero();
+        assertThat(new java.util.HashSet<>(pcrLines)).hasSize(8);
         assertThat(numbers(lines, "tick ")).startsWith(1L, 2L, 3L).isSorted().doesNotHaveDuplicates();
         double cadence = (tick40 - tick10) / 30 / 1e6;
         System.out.printf("guest ticks: %.0f ms apart on average%n", cadence);

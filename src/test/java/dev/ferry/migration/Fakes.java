@@ -132,8 +132,8 @@ final class Fakes {
         }
 
         @Override
-        public void awaitPreSwitchover(Duration limit, Consumer<RamProgress> progress, BooleanSupplier cancelled)
-                throws MigrationException {
+        public java.time.Instant awaitPreSwitchover(Duration limit, Consumer<RamProgress> progress,
+                                                    BooleanSupplier cancelled) throws MigrationException {
             progress.accept(new RamProgress("active", 10, 90, 100, 0, 1));
             if (cancelDuringRamCopy) {
                 cancellation.cancel("operator asked");
@@ -142,6 +142,7 @@ final class Fakes {
                 throw new MigrationException("migration did not converge");
             }
             log.add("qemu pre-switchover");
+            return java.time.Instant.now();
         }
 
         @Override
