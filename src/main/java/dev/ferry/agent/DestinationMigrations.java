@@ -52,18 +52,15 @@ final class DestinationMigrations implements IncomingMigrations.Host {
     /** The peer's check. */
     record CheckReply(List<Blocker> blockers) {}
 
-    /** The peer's prepare. */
-    record PrepareReply(String uri) {}
-
     CheckReply check(IncomingRequest r) {
         return new CheckReply(incoming.check(r));
     }
 
-    PrepareReply prepare(IncomingRequest r) {
+    Destination.Prepared prepare(IncomingRequest r) {
         try {
-            String uri = incoming.prepare(r);
+            Destination.Prepared prepared = incoming.prepare(r);
             record(r, null);
-            return new PrepareReply(uri);
+            return prepared;
         } catch (MigrationException e) {
             throw new AgentException(AgentException.Kind.FAILED, e.getMessage(), e);
         }

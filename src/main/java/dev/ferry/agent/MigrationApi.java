@@ -2,6 +2,7 @@ package dev.ferry.agent;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.device.DeviceControllers;
+import dev.ferry.device.DiskImages;
 import dev.ferry.device.ToolRunner;
 import dev.ferry.migration.IncomingMigrations;
 import dev.ferry.proc.ProcessRunner;
@@ -15,15 +16,17 @@ record MigrationApi(SourceMigrations source, DestinationMigrations destination) 
 
     static MigrationApi create(AgentConfig config, Agent.Parts parts, VmTable vms, JobLeases leases) {
         ObjectMapper json = ApiJson.lenient();
-        DeviceControllers devices = new DeviceControllers(ToolSpecs.of(config.tools()), new ToolRunner(new ProcessRunner()));
+        ProcessRunner runner = new ProcessRunner();
+        DeviceControllers devices = new DeviceControllers(ToolSpecs.of(config.tools()), new ToolRunner(runner));
+        DiskImages images = new DiskImages(runner);
         ExecutorService workers = Executors.newCachedThreadPool(daemons("ferry-migration"));
         ExecutorService steps = Executors.newCachedThreadPool(daemons("ferry-device-step"));
-        SourceMigrations source = new SourceMigrations(config, vms, leases, parts.specs(), devices, parts.clock(), json,
-                workers, steps);
+        SourceMigrations source = new SourceMigrations(config, vms, leases, parts.specs(), devices, images, parts.clock(),
+                json, workers, steps);
         DestinationMigrations destination = new DestinationMigrations(vms, leases, parts.resources(), parts.clock());
         destination.use(new IncomingMigrations(parts.vmHost(), destination,
                 r -> new StoreJournal(vms.store(), vmOf(r.spec()), JournalEntry.Role.DESTINATION, r.sourceHost(), parts.clock()),
-                devices, config.listen(), parts.clock()));
+                devices, config.listen(), parts.clock(), images, config.dataDir().resolve("images")));
         return new MigrationApi(source, destination);
     }
 

@@ -49,17 +49,14 @@ final class PeerClient implements Destination {
     /** The check's answer. */
     record CheckReply(List<Blocker> blockers) {}
 
-    /** The prepare's answer: where the source's QEMU sends to. */
-    record PrepareReply(String uri) {}
-
     @Override
     public List<Blocker> check() throws MigrationException {
         return json.convertValue(call("check"), CheckReply.class).blockers();
     }
 
     @Override
-    public String prepare() throws MigrationException {
-        return json.convertValue(call("prepare"), PrepareReply.class).uri();
+    public Prepared prepare() throws MigrationException {
+        return json.convertValue(call("prepare"), Prepared.class);
     }
 
     @Override

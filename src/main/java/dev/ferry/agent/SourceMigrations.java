@@ -3,6 +3,9 @@ package dev.ferry.agent;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.device.DeviceControllers;
+import dev.ferry.device.DiskException;
+import dev.ferry.device.DiskImage;
+import dev.ferry.device.DiskImages;
 import dev.ferry.device.GuestControl;
 import dev.ferry.device.Mode;
 import dev.ferry.device.QmpGuestControl;
@@ -20,6 +23,7 @@ import dev.ferry.migration.Phase;
 import dev.ferry.migration.QmpSourceQemu;
 import dev.ferry.migration.RamProgress;
 import dev.ferry.migration.Result;
+import dev.ferry.vm.DeviceSpec;
 import dev.ferry.vm.SpecException;
 import dev.ferry.vm.VmException;
 import dev.ferry.vm.VmHandle;
@@ -57,6 +61,7 @@ final class SourceMigrations {
     private final JobLeases leases;
     private final SpecReader specs;
     private final DeviceControllers devices;
+    private final DiskImages images;
     private final Clock clock;
     private final ObjectMapper json;
     private final ExecutorService workers;
@@ -99,7 +104,9 @@ final class SourceMigrations {
     }
 
     SourceMigrations(AgentConfig config, VmTable vms, JobLeases leases, SpecReader specs, DeviceControllers devices,
-                     Clock clock, ObjectMapper json, ExecutorService workers, ExecutorService stepExecutor) {
+                     DiskImages images, Clock clock, ObjectMapper json, ExecutorService workers,
+                     ExecutorService stepExecutor) {
+        this.images = images;
         this.config = config;
         this.vms = vms;
         this.leases = leases;
@@ -119,7 +126,8 @@ final class SourceMigrations {
         MigrationParams params = params(r);
         VmSpec spec = spec(vms.record(r.vm()));
         String id = newId();
-        IncomingRequest incoming = new IncomingRequest(id, config.host(), spec.toYaml(), Mode.LIVE.wireName());
+        IncomingRequest incoming = new IncomingRequest(id, config.host(), spec.toYaml(), Mode.LIVE.wireName(),
+                localDisks(spec));
         if (Boolean.TRUE.equals(r.dryRun())) {
             Destination dest = new PeerClient(r.to(), peer, incoming, json, clock, Duration.ZERO);
             MigrationReport report = dryRun(plan(id, spec, Mode.LIVE, r.to(), params, GuestControl.NONE), dest);
@@ -293,6 +301,22 @@ final class SourceMigrations {
         return new MigrationPlan(id, spec.name(), spec.uuid().toString(), config.host(), mode, destination, units, params);
     }
 
+    /** The images of the disks a live migration copies (those not shared), as the destination needs to size them. */
+    private Map<String, DiskImage> localDisks(VmSpec spec) {
+        Map<String, DiskImage> out = new java.util.LinkedHashMap<>();
+        for (DeviceSpec.Disk d : spec.devices(DeviceSpec.Disk.class)) {
+            if (!d.shared() && !d.blockDevice()) {
+                try {
+                    out.put(d.id(), images.info(d.path()));
+                } catch (DiskException e) {
+                    throw new AgentException(AgentException.Kind.FAILED, "vm '" + spec.name() + "': disk '" + d.id()
+                            + "': " + e.getMessage(), e);
+                }
+            }
+        }
+        return out;
+    }
+
     /** The handle of a VM that can move now: running or paused, and under this agent's control. */
     private VmHandle movable(String vm) {
         VmState state = vms.record(vm).state();
@@ -356,7 +380,8 @@ final class SourceMigrations {
                     r.bandwidthMiB() == null ? d.bandwidthMiBps() : r.bandwidthMiB(),
                     r.autoConverge() == null ? d.autoConverge() : r.autoConverge(),
                     r.convergeTimeoutSeconds() == null ? d.convergeTimeout() : Duration.ofSeconds(r.convergeTimeoutSeconds()),
-                    r.stepDeadlineSeconds() == null ? d.stepDeadline() : Duration.ofSeconds(r.stepDeadlineSeconds()));
+                    r.stepDeadlineSeconds() == null ? d.stepDeadline() : Duration.ofSeconds(r.stepDeadlineSeconds()),
+                    r.diskBandwidthMiB() == null ? d.diskBandwidthMiBps() : r.diskBandwidthMiB());
         } catch (IllegalArgumentException e) {
             throw new AgentException(AgentException.Kind.INVALID, e.getMessage(), e);
         }

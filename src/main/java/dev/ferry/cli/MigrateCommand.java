@@ -42,6 +42,10 @@ final class MigrateCommand implements Callable<Integer> {
     @Option(names = "--bandwidth", paramLabel = "MIB", description = "Cap the RAM copy at MIB MiB/s (default: no cap).")
     Long bandwidthMiB;
 
+    @Option(names = "--disk-bandwidth", paramLabel = "MIB",
+            description = "Cap the copy of local (not shared) disks at MIB MiB/s (default: no cap).")
+    Long diskBandwidthMiB;
+
     @Option(names = "--no-auto-converge", description = "Do not let QEMU throttle the guest when RAM does not converge.")
     boolean noAutoConverge;
 
@@ -57,7 +61,7 @@ final class MigrateCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         AgentClient client = options.client();
         MigrateRequest request = new MigrateRequest(vm, to, dryRun, downtimeMs, bandwidthMiB,
-                noAutoConverge ? Boolean.FALSE : null, convergeTimeout, null);
+                noAutoConverge ? Boolean.FALSE : null, convergeTimeout, null, diskBandwidthMiB);
         MigrationStatus status = client.post("/v1/migrations", request).as(MigrationStatus.class);
         status = Follow.untilEnded(client, status, out(), !options.json && System.console() != null);
         return Follow.finish(status, options.json, out(), client, spec.commandLine().getErr());

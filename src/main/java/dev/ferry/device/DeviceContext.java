@@ -12,9 +12,22 @@ import java.util.function.Consumer;
  * @param mode        live or save
  * @param destination the destination host's name (live) or the file's path (save)
  * @param progress    receives progress and messages from long steps; never null
+ * @param endpoint    where the destination takes this device's data (an NBD URI for a local disk),
+ *                    known once the destination prepared; null when the device needs none
+ * @param copyBytesPerSecond a cap on the device's own data copy, 0 for none
  */
 public record DeviceContext(String vmName, String vmUuid, DeviceRef device, Mode mode, String destination,
-                            Consumer<DeviceEvent> progress) {
+                            Consumer<DeviceEvent> progress, String endpoint, long copyBytesPerSecond) {
+
+    public DeviceContext(String vmName, String vmUuid, DeviceRef device, Mode mode, String destination,
+                         Consumer<DeviceEvent> progress) {
+        this(vmName, vmUuid, device, mode, destination, progress, null, 0);
+    }
+
+    /** The same context with the endpoint the destination prepared for this device. */
+    public DeviceContext withEndpoint(String endpoint) {
+        return new DeviceContext(vmName, vmUuid, device, mode, destination, progress, endpoint, copyBytesPerSecond);
+    }
 
     /** Reports a message from this device. */
     public void message(String text) {

@@ -15,8 +15,14 @@ public interface DeviceController {
     /** Step 0: can this device move? No side effects. Throwing counts as a refusal. */
     Verdict check(DeviceContext ctx) throws DeviceException;
 
-    /** Step 1: the guest still runs. */
+    /** Step 1: the guest still runs. Long work (a disk copy) is started here, not waited for. */
     default void preSuspend(DeviceContext ctx) throws DeviceException {}
+
+    /**
+     * Waits for what step 1 started, for every device at once, before QEMU copies RAM (a disk
+     * copy must be in step with the guest's writes first). A failure here counts as a failure of step 1.
+     */
+    default void awaitPreSuspend(DeviceContext ctx) throws DeviceException {}
 
     /** Step 2: the guest is paused; runs concurrently with other devices' step 2. */
     default void postSuspend(DeviceContext ctx) throws DeviceException {}

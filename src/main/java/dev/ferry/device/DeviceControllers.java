@@ -15,6 +15,7 @@ import dev.ferry.vm.DeviceSpec.TapNet;
 import dev.ferry.vm.DeviceSpec.Tpm;
 import dev.ferry.vm.DeviceSpec.Usb;
 import dev.ferry.vm.VmSpec;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -30,11 +31,18 @@ public final class DeviceControllers {
 
     private final Map<String, ToolSpec> tools;
     private final ToolRunner runner;
+    private final Duration copyTimeout;
 
     /** @param tools the agent's migration tools by device type ({@code tpm}, {@code usb}, ...) or external kind */
     public DeviceControllers(Map<String, ToolSpec> tools, ToolRunner runner) {
+        this(tools, runner, Duration.ofMinutes(30));
+    }
+
+    /** @param copyTimeout how long a local disk's copy may take to catch up with the guest */
+    public DeviceControllers(Map<String, ToolSpec> tools, ToolRunner runner, Duration copyTimeout) {
         this.tools = Map.copyOf(tools);
         this.runner = runner;
+        this.copyTimeout = copyTimeout;
     }
 
     /** The controllers for every device of {@code spec}, in spec order. */
@@ -53,7 +61,7 @@ public final class DeviceControllers {
 
     private DeviceController controller(DeviceSpec device, GuestControl guest) {
         if (device instanceof Disk d) {
-            return disk(d);
+            return disk(d, guest);
         } else if (device instanceof Nic n) {
             return new AnnouncingNicController(n.id(), guest);
         } else if (device instanceof Tpm t) {
@@ -69,7 +77,7 @@ public final class DeviceControllers {
         throw new IllegalStateException("Invalid device type: " + device.type());
     }
 
-    private DeviceController disk(Disk d) {
+    private DeviceController disk(Disk d, GuestControl guest) {
         if (d.shared()) {
             return InBandController.INSTANCE;
         }
@@ -77,9 +85,9 @@ public final class DeviceControllers {
             return toolOr("disk", "host block device " + d.path() + " is not marked shared; mark it 'shared: true'"
                     + " if the destination sees the same device, or configure a migration tool for disk");
         }
-        return toolOr("disk", "local image " + d.path() + " would have to be copied, which Ferry does not do yet;"
-                + " mark it 'shared: true' if the destination sees the same image at the same path,"
-                + " or configure a migration tool for disk");
+        // An operator's tool for disks wins: they chose to move images their own way.
+        ToolSpec tool = tools.get("disk");
+        return tool != null ? new ExternalToolController(runner, tool) : new LocalDiskController(d, guest, copyTimeout);
     }
 
     private DeviceController tpm(Tpm t) {

@@ -1,5 +1,6 @@
 package dev.ferry.device;
 
+import dev.ferry.qmp.QmpClient;
 import dev.ferry.vm.DeviceSpec;
 
 /**
@@ -17,6 +18,9 @@ public interface GuestControl {
     /** Makes the network learn the NIC's new place (gratuitous ARP/RARP). */
     void announce(String nicId) throws DeviceException;
 
+    /** The VM's QMP connection, for devices that run QEMU block jobs. */
+    QmpClient qmp() throws DeviceException;
+
     /** For VMs whose QEMU cannot be reached here (dry runs): every call fails with a clear message. */
     GuestControl NONE = new GuestControl() {
         @Override
@@ -32,6 +36,11 @@ public interface GuestControl {
         @Override
         public void announce(String nicId) throws DeviceException {
             throw new DeviceException("no QEMU to announce '" + nicId + "' from");
+        }
+
+        @Override
+        public QmpClient qmp() throws DeviceException {
+            throw new DeviceException("no QEMU here");
         }
     };
 }

@@ -45,6 +45,11 @@ public final class QmpGuestControl implements GuestControl {
     }
 
     @Override
+    public QmpClient qmp() {
+        return qmp;
+    }
+
+    @Override
     public void announce(String nicId) throws DeviceException {
         try {
             qmp.execute("announce-self", Map.of("initial", 50, "max", 550, "rounds", 5, "step", 100,

@@ -11,8 +11,18 @@ public interface Destination {
     /** Step 0 on the destination side: everything that would stop the VM from running there. */
     List<MigrationReport.Blocker> check() throws MigrationException;
 
-    /** Creates backends and the incoming QEMU; returns the URI the source's QEMU sends to. */
-    String prepare() throws MigrationException;
+    /**
+     * Creates backends and the incoming QEMU; returns the URI the source's QEMU sends to and,
+     * by device id, where devices with data of their own send it (a local disk's NBD export).
+     */
+    Prepared prepare() throws MigrationException;
+
+    /** The destination's addresses: QEMU's stream, and per-device endpoints. */
+    record Prepared(String uri, java.util.Map<String, String> endpoints) {
+        public Prepared {
+            endpoints = endpoints == null ? java.util.Map.of() : java.util.Map.copyOf(endpoints);
+        }
+    }
 
     /**
      * After QEMU finished: the destination records that it owns the VM, then resumes it.

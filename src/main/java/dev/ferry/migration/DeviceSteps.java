@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -28,7 +29,7 @@ final class DeviceSteps {
     /** One device's standing in this migration. Only the coordinator's thread writes it. */
     private static final class Tracked {
         final MigrationPlan.Unit unit;
-        final DeviceContext ctx;
+        DeviceContext ctx;
         Step lastGood;
 
         Tracked(MigrationPlan.Unit unit, DeviceContext ctx) {
@@ -61,7 +62,8 @@ final class DeviceSteps {
         this.executor = executor;
         for (MigrationPlan.Unit unit : plan.devices()) {
             DeviceContext ctx = new DeviceContext(plan.vmName(), plan.vmUuid(), unit.ref(), plan.mode(),
-                    plan.destination(), event -> rec.listener().device(plan.id(), event));
+                    plan.destination(), event -> rec.listener().device(plan.id(), event), null,
+                    plan.params().diskBandwidthMiBps() * 1024 * 1024);
             devices.add(new Tracked(unit, ctx));
         }
     }
@@ -92,8 +94,44 @@ final class DeviceSteps {
         return blockers;
     }
 
-    /** Step 1, one device after the other in spec order; the first failure stops the rest. */
-    void preSuspendAll() throws StepFailure {
+    /** Gives each device the endpoint the destination prepared for it, if any. */
+    void endpoints(Map<String, String> byDevice) {
+        for (Tracked d : devices) {
+            d.ctx = d.ctx.withEndpoint(byDevice.get(d.unit.ref().id()));
+        }
+    }
+
+    /**
+     * Step 1, one device after the other in spec order (the first failure stops the rest); then
+     * waits, for all devices at once, for the work their step 1 started.
+     */
+    void preSuspendAll(Duration readyDeadline) throws StepFailure, InterruptedException {
+        startAll();
+        Instant start = rec.now();
+        List<Future<Void>> futures = new ArrayList<>();
+        for (Tracked d : devices) {
+            futures.add(executor.submit(() -> {
+                d.unit.controller().awaitPreSuspend(d.ctx);
+                return null;
+            }));
+        }
+        Instant until = start.plus(readyDeadline);
+        StepFailure first = null;
+        for (int i = 0; i < devices.size(); i++) {
+            Outcome<Void> outcome = await(futures.get(i), until);
+            if (outcome.error != null && first == null) {
+                Tracked d = devices.get(i);
+                String why = outcome.kind.equals("timed-out")
+                        ? "step 1's work did not finish within " + readyDeadline.toSeconds() + " s" : outcome.error;
+                first = failed(d, Step.PRE_SUSPEND, start, outcome.kind, why);
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    private void startAll() throws StepFailure {
         for (Tracked d : devices) {
             started.add(d);
             Instant start = rec.now();

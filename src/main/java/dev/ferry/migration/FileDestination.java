@@ -56,13 +56,14 @@ public final class FileDestination implements Destination {
     }
 
     @Override
-    public String prepare() throws MigrationException {
+    public Prepared prepare() throws MigrationException {
         try {
             SaveFile.writeHead(partial, vm, uuid, spec, clock.instant());
         } catch (IOException e) {
             throw new MigrationException("cannot write " + partial + ": " + e.getMessage(), e);
         }
-        return "exec:cat >> " + SaveFile.shellQuote(partial.toString());
+        // The disks stay where they are: a save holds RAM and device state, restore reopens the images.
+        return new Prepared("exec:cat >> " + SaveFile.shellQuote(partial.toString()), java.util.Map.of());
     }
 
     @Override

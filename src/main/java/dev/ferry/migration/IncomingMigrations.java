@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.device.DeviceContext;
 import dev.ferry.device.DeviceControllers;
 import dev.ferry.device.DeviceException;
+import dev.ferry.device.DiskImages;
 import dev.ferry.device.GuestControl;
 import dev.ferry.device.QmpGuestControl;
 import dev.ferry.device.Mode;
@@ -50,63 +51,77 @@ public final class IncomingMigrations {
     private final DeviceControllers controllers;
     private final String migrationAddress;
     private final Clock clock;
+    private final DiskImages images;
+    private final Path imagesRoot;
     private final Map<String, Incoming> incoming = new ConcurrentHashMap<>();
 
     /** One prepared incoming VM; {@code done} is kept so a retried switchover gets the same answer. */
     private static final class Incoming {
         final VmSpec spec;
         final VmHandle handle;
-        final String uri;
+        final Destination.Prepared prepared;
         final Journal journal;
+        final IncomingDisks disks;
         boolean owned;
         Destination.Switchover done;
 
-        Incoming(VmSpec spec, VmHandle handle, String uri, Journal journal) {
+        Incoming(VmSpec spec, VmHandle handle, Destination.Prepared prepared, Journal journal, IncomingDisks disks) {
             this.spec = spec;
             this.handle = handle;
-            this.uri = uri;
+            this.prepared = prepared;
             this.journal = journal;
+            this.disks = disks;
         }
     }
 
-    /** @param journals the journal of each migration, made when it is prepared */
+    /**
+     * @param journals   the journal of each migration, made when it is prepared
+     * @param imagesRoot where copies of local disks go, one directory per VM
+     */
     public IncomingMigrations(VmHost vms, Host host, Function<IncomingRequest, Journal> journals,
-                              DeviceControllers controllers, String migrationAddress, Clock clock) {
+                              DeviceControllers controllers, String migrationAddress, Clock clock,
+                              DiskImages images, Path imagesRoot) {
         this.vms = vms;
         this.host = host;
         this.journals = journals;
         this.controllers = controllers;
         this.migrationAddress = migrationAddress;
         this.clock = clock;
+        this.images = images;
+        this.imagesRoot = imagesRoot;
     }
 
     /** Everything that would stop the VM from running here; an empty list means go. */
     public List<Blocker> check(IncomingRequest req) {
         List<Blocker> blockers = new ArrayList<>();
-        VmSpec spec;
+        LocalDisks.Planned plan;
         try {
-            spec = VmSpecParser.parse(req.spec(), Path.of("/"));
+            plan = LocalDisks.plan(req.spec(), imagesRoot);
         } catch (SpecException e) {
             blockers.add(new Blocker("destination", deviceOf(req, e.field()), e.getMessage()));
             return blockers;
         }
-        host.admissionBlockers(spec).forEach(b -> blockers.add(new Blocker("destination", null, b)));
+        host.admissionBlockers(plan.spec()).forEach(b -> blockers.add(new Blocker("destination", null, b)));
+        blockers.addAll(IncomingDisks.check(images, plan, req.localDisks()));
         return blockers;
     }
 
-    /** Starts the incoming QEMU and its backends; returns the URI the source sends to. */
-    public synchronized String prepare(IncomingRequest req) throws MigrationException {
+    /** Creates the local disks' copies, starts the incoming QEMU and exports; returns where to send. */
+    public synchronized Destination.Prepared prepare(IncomingRequest req) throws MigrationException {
         Incoming existing = incoming.get(req.migrationId());
         if (existing != null) {
-            return existing.uri;
+            return existing.prepared;
         }
-        VmSpec spec = parse(req);
+        LocalDisks.Planned plan = plan(req);
+        VmSpec spec = plan.spec();
         Journal journal = journals.apply(req);
         journal.phase(req.migrationId(), Phase.PREPARE, "incoming from " + req.sourceHost());
+        IncomingDisks disks = IncomingDisks.create(images, plan, req.localDisks());
         VmHandle handle;
         try {
             handle = vms.startIncoming(spec);
         } catch (VmException e) {
+            disks.abort(() -> false);
             throw new MigrationException(e.getMessage(), e);
         }
         try {
@@ -114,10 +129,12 @@ public final class IncomingMigrations {
                     List.of(Map.of("capability", "events", "state", true))), Duration.ofSeconds(10));
             handle.qmp().execute("migrate-incoming", Map.of("uri", "tcp:" + migrationAddress + ":0"),
                     Duration.ofSeconds(10));
-            String uri = listeningUri(handle);
-            incoming.put(req.migrationId(), new Incoming(spec, handle, uri, journal));
-            return uri;
-        } catch (QmpException | RuntimeException e) {
+            Destination.Prepared prepared = new Destination.Prepared(listeningUri(handle),
+                    disks.export(handle.qmp(), migrationAddress));
+            incoming.put(req.migrationId(), new Incoming(spec, handle, prepared, journal, disks));
+            return prepared;
+        } catch (QmpException | MigrationException | RuntimeException e) {
+            disks.abort(handle::isAlive);
             destroyQuietly(handle);
             throw new MigrationException("vm '" + spec.name() + "': the incoming QEMU would not listen: " + e.getMessage(), e);
         }
@@ -138,6 +155,11 @@ public final class IncomingMigrations {
             }
             if (!in.owned) {
                 awaitReceived(in, limit);
+                try {
+                    in.disks.closeExports();
+                } catch (MigrationException e) {
+                    throw new Destination.NotTakenException(e.getMessage());
+                }
                 in.journal.phase(migrationId, Phase.SWITCHOVER, "ownership recorded");
                 host.takeOwnership(migrationId, in.spec, in.handle);
                 in.owned = true;
@@ -170,9 +192,13 @@ public final class IncomingMigrations {
                 throw new MigrationException("migration " + migrationId + ": the VM already belongs to this host");
             }
             in.journal.phase(migrationId, Phase.ROLLING_BACK, "aborted by the source");
+            List<String> problems = in.disks.abort(in.handle::isAlive);
             destroyQuietly(in.handle);
             incoming.remove(migrationId);
-            in.journal.phase(migrationId, Phase.ROLLED_BACK, "");
+            in.journal.phase(migrationId, Phase.ROLLED_BACK, String.join("; ", problems));
+            if (!problems.isEmpty()) {
+                throw new MigrationException("migration " + migrationId + ": " + String.join("; ", problems));
+            }
         }
     }
 
@@ -255,9 +281,9 @@ public final class IncomingMigrations {
         throw new IllegalStateException("QEMU reported no listening address: " + addresses);
     }
 
-    private static VmSpec parse(IncomingRequest req) throws MigrationException {
+    private LocalDisks.Planned plan(IncomingRequest req) throws MigrationException {
         try {
-            return VmSpecParser.parse(req.spec(), Path.of("/"));
+            return LocalDisks.plan(req.spec(), imagesRoot);
         } catch (SpecException e) {
             throw new MigrationException("the VM's spec is not valid on this host: " + e.getMessage(), e);
         }

@@ -70,17 +70,18 @@ public final class MigrationCoordinator {
 
             rec.enter(Phase.PREPARE);
             progress.destinationTouched = true;
-            String uri = destination.prepare();
+            Destination.Prepared prepared = destination.prepare();
+            devices.endpoints(prepared.endpoints());
             cancel.throwIfCancelled();
 
             rec.enter(Phase.PRE_SUSPEND);
-            devices.preSuspendAll();
+            devices.preSuspendAll(plan.params().convergeTimeout());
             cancel.throwIfCancelled();
 
-            rec.enter(Phase.RAM_COPY, uri);
+            rec.enter(Phase.RAM_COPY, prepared.uri());
             source.configure(plan.params());
             progress.qemuStarted = true;
-            source.startMigration(uri);
+            source.startMigration(prepared.uri());
             rec.paused(source.awaitPreSwitchover(plan.params().convergeTimeout(), rec::ram, cancel::isCancelled));
             cancel.throwIfCancelled();
 

@@ -66,11 +66,17 @@ class DeviceControllersTest {
     }
 
     @Test
-    void localDisk_refusesUntilItCanBeCopied_andSaysHowToMarkItShared() throws Exception {
+    void localDisk_isCopied_unlessADiskToolTakesIt() throws Exception {
         VmSpec spec = spec("  - {type: disk, id: data0, path: data.qcow2, format: qcow2}\n");
+        Path tool = dir.resolve("disk-tool");
+        Files.writeString(tool, "#!/bin/sh\nexit 0\n");
+        tool.toFile().setExecutable(true);
 
-        assertThat(verdicts(new DeviceControllers(Map.of(), runner), spec)).singleElement().asString()
-                .contains("(disk, local) refuses migration").contains("mark it 'shared: true'");
+        assertThat(verdicts(new DeviceControllers(Map.of(), runner), spec)).containsExactly("device 'data0' (disk, local): ok");
+        assertThat(new DeviceControllers(Map.of(), runner).bind(spec, GuestControl.NONE).get(0).controller())
+                .isInstanceOf(LocalDiskController.class);
+        assertThat(new DeviceControllers(Map.of("disk", ToolSpec.of(tool, ToolDialect.FERRY)), runner)
+                .bind(spec, GuestControl.NONE).get(0).controller()).isInstanceOf(ExternalToolController.class);
     }
 
     @Test
@@ -91,6 +97,11 @@ class DeviceControllersTest {
             @Override
             public void announce(String nicId) {
                 calls.add("announce " + nicId);
+            }
+
+            @Override
+            public dev.ferry.qmp.QmpClient qmp() {
+                throw new AssertionError("no QMP in this test");
             }
         };
         DeviceControllers.Bound b = new DeviceControllers(Map.of(), runner).bind(spec, guest).get(0);

@@ -192,12 +192,12 @@ final class Fakes {
         }
 
         @Override
-        public String prepare() throws MigrationException {
+        public Prepared prepare() throws MigrationException {
             log.add("dest prepare");
             if (failPrepare) {
                 throw new MigrationException("swtpm failed to start on the destination");
             }
-            return "tcp:127.0.0.1:4444";
+            return new Prepared("tcp:127.0.0.1:4444", java.util.Map.of());
         }
 
         @Override

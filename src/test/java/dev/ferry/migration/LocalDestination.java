@@ -19,7 +19,7 @@ final class LocalDestination implements Destination {
     }
 
     @Override
-    public String prepare() throws MigrationException {
+    public Prepared prepare() throws MigrationException {
         return incoming.prepare(request);
     }
 

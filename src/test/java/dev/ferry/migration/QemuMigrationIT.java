@@ -86,7 +86,8 @@ class QemuMigrationIT {
             }
         };
         DeviceControllers controllers = new DeviceControllers(Map.of(), new ToolRunner(runner));
-        return new IncomingMigrations(destHost, host, req -> Journal.NONE, controllers, "127.0.0.1", Clock.systemUTC());
+        return new IncomingMigrations(destHost, host, req -> Journal.NONE, controllers, "127.0.0.1", Clock.systemUTC(),
+                new dev.ferry.device.DiskImages(runner), dir.resolve("b-images"));
     }
 
     private MigrationPlan plan(VmHandle source) {
