@@ -3,6 +3,7 @@ package dev.ferry.agent;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.device.DeviceControllers;
+import dev.ferry.device.DeviceEvent;
 import dev.ferry.device.DiskException;
 import dev.ferry.device.DiskImage;
 import dev.ferry.device.DiskImages;
@@ -78,6 +79,7 @@ final class SourceMigrations {
         final Cancellation cancel = new Cancellation();
         volatile Phase phase = Phase.CHECK;
         volatile RamProgress ram;
+        final Map<String, Double> devices = new ConcurrentHashMap<>();
 
         Live(String id, String vm, String peer, Mode mode, Instant startedAt) {
             this.id = id;
@@ -98,8 +100,16 @@ final class SourceMigrations {
             ram = progress;
         }
 
+        @Override
+        public void device(String migrationId, DeviceEvent event) {
+            if (event.fraction() != null) {
+                devices.put(event.device().id(), event.fraction());
+            }
+        }
+
         MigrationStatus status() {
-            return new MigrationStatus(id, vm, "source", peer, mode.wireName(), phase.wireName(), true, ram, startedAt, null);
+            return new MigrationStatus(id, vm, "source", peer, mode.wireName(), phase.wireName(), true, ram, devices,
+                    startedAt, null);
         }
     }
 
@@ -234,7 +244,7 @@ final class SourceMigrations {
                     report.result().wireName(), reportJson, report.startedAt(), clock.instant()));
         }
         return new MigrationStatus(id, vm, "source", peer, mode.wireName(), report.result().wireName(), false,
-                report.ram(), report.startedAt(), report);
+                report.ram(), Map.of(), report.startedAt(), report);
     }
 
     List<MigrationStatus> list() {
@@ -281,7 +291,7 @@ final class SourceMigrations {
         }
         String phase = m.result() != null ? m.result() : "unknown";
         return new MigrationStatus(m.id(), m.vm(), m.role().name().toLowerCase(java.util.Locale.ROOT), m.peer(), m.mode(),
-                phase, false, report == null ? null : report.ram(), m.startedAt(), report);
+                phase, false, report == null ? null : report.ram(), Map.of(), m.startedAt(), report);
     }
 
     private MigrationReport dryRun(MigrationPlan plan, Destination dest) {

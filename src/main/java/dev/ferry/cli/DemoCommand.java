@@ -39,8 +39,9 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Show a live migration end to end on this machine: start two agents, boot the test guest "
-                + "(a Linux kernel and busybox) with a vTPM, a data disk and a NIC on the first, migrate it live to "
-                + "the second, then check the guest: its ticks go on, its TPM PCRs are unchanged, and every disk "
+                + "(a Linux kernel and busybox) with a vTPM, a data disk on the first agent's local storage and a NIC "
+                + "on the first, migrate it live to the second (which copies the disk while the guest writes to it), "
+                + "then check the guest: its ticks go on, its TPM PCRs are unchanged, and every disk "
                 + "record it was told was written is on the disk. Prints the migration report; cleans up after itself.",
                 "Exit code 0 when the migration completed and every check passed."})
 final class DemoCommand implements Callable<Integer> {
@@ -56,6 +57,13 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--verbose", description = "Show the agents' log lines too.")
     boolean verbose;
+
+    @Option(names = "--shared-disk", description = {"Put the data disk on storage both agents share (nothing to copy)"
+            + " instead of on the first agent's local storage (the default, copied live to the second: --local-disk)."})
+    boolean sharedDisk;
+
+    @Option(names = "--local-disk", hidden = true, description = "The default: the data disk is local to the first agent.")
+    boolean localDisk;
 
     @Override
     public Integer call() throws Exception {
@@ -79,14 +87,15 @@ final class DemoCommand implements Callable<Integer> {
         say(out, "building the test guest (kernel and initramfs, cached after the first run)");
         DemoGuest guest;
         try {
-            guest = DemoGuest.create(root, GuestKit.inUserCache(runner).build(), runner);
+            guest = DemoGuest.create(root, GuestKit.inUserCache(runner).build(), runner, sharedDisk);
         } catch (GuestBuildException e) {
             throw new CliFailure(CliFailure.AGENT_ERROR, "cannot build the test guest: " + e.getMessage(), e);
         }
         int portA = freePort();
         int portB = freePort();
         try (Agent a = agent(root, "host-a", portA, "host-b", portB); Agent b = agent(root, "host-b", portB, "host-a", portA)) {
-            say(out, "agents: host-a at " + a.url() + ", host-b at " + b.url());
+            say(out, "agents: host-a at " + a.url() + ", host-b at " + b.url() + "; data disk "
+                    + (sharedDisk ? "on storage both share" : "local to host-a, copied live to host-b"));
             AgentClient onA = new AgentClient(a.url());
             AgentClient onB = new AgentClient(b.url());
             onA.post("/v1/vms", new DefineVmRequest(guest.specYaml(), root.toString()));
@@ -112,7 +121,7 @@ final class DemoCommand implements Callable<Integer> {
                     : sourceLog);
             Map<String, Object> outcome = outcome(report);
             boolean ok = report.result() == Result.COMPLETED
-                    && check(onB, guest, runner, sourceEnd, before, outcome, out);
+                    && check(onB, guest, runner, sourceEnd, before, outcome, out, b.config().dataDir().resolve("images"));
             if (json) {
                 out.println(ApiJson.lenient().writeValueAsString(outcome));
             }
@@ -123,7 +132,8 @@ final class DemoCommand implements Callable<Integer> {
 
     /** Checks the guest on the destination, stops it, and reads its disk. */
     private boolean check(AgentClient onB, DemoGuest guest, ProcessRunner runner, GuestConsole sourceEnd,
-                          GuestConsole before, Map<String, Object> outcome, PrintWriter out) throws Exception {
+                          GuestConsole before, Map<String, Object> outcome, PrintWriter out, Path destinationImages)
+            throws Exception {
         VmInfo moved = onB.get("/v1/vms/" + DemoGuest.NAME).as(VmInfo.class);
         Path destLog = new RunDir(Path.of(moved.runDir())).serialLog();
         GuestConsole after = GuestConsole.await(destLog,
@@ -135,12 +145,12 @@ final class DemoCommand implements Callable<Integer> {
                 && after.lastTick() > after.firstTick();
         boolean pcrs = after.pcrs().size() == 8 && after.pcrs().equals(before.pcrs());
         long lastWrote = Math.max(sourceEnd.lastWrote(), lastWroteOnDestination);
-        DemoGuest.DiskCheck disk = guest.checkDisk(runner, lastWrote);
+        DemoGuest.DiskCheck disk = guest.checkDisk(runner, destinationImages, lastWrote);
         outcome.put("guest", Map.of("ticksContinued", ticks, "lastTickOnSource", sourceEnd.lastTick(),
                 "firstTickOnDestination", after.firstTick(), "lastTickOnDestination", after.lastTick(),
                 "rebooted", after.bootId() != null));
         outcome.put("tpm", Map.of("pcrsPreserved", pcrs, "pcrCount", after.pcrs().size()));
-        outcome.put("disk", Map.of("lostRecords", disk.lost(), "lastAcknowledged", lastWrote,
+        outcome.put("disk", Map.of("local", !sharedDisk, "lostRecords", disk.lost(), "lastAcknowledged", lastWrote,
                 "highestContiguous", disk.highestContiguous(), "clean", disk.clean()));
         say(out, String.format("guest on host-b: ticks %s (source ended at %d, destination went on from %d to %d)",
                 ticks ? "continued" : "DID NOT continue", sourceEnd.lastTick(), after.firstTick(), after.lastTick()));

@@ -17,23 +17,29 @@ final class DemoGuest {
     static final String NAME = "demo";
 
     private final Path disk;
+    private final boolean shared;
     private final String specYaml;
 
-    private DemoGuest(Path disk, String specYaml) {
+    private DemoGuest(Path disk, boolean shared, String specYaml) {
         this.disk = disk;
+        this.shared = shared;
         this.specYaml = specYaml;
     }
 
     /** What the disk holds compared with what the guest was told was written. */
     record DiskCheck(long highestContiguous, long lost, boolean clean) {}
 
-    static DemoGuest create(Path root, GuestArtifacts kit, ProcessRunner runner) throws IOException, InterruptedException {
+    /**
+     * @param shared whether the data disk is shared storage (both agents see it; nothing is copied)
+     *               or local to the first agent (the second makes its own copy during the migration)
+     */
+    static DemoGuest create(Path root, GuestArtifacts kit, ProcessRunner runner, boolean shared)
+            throws IOException, InterruptedException {
         Path disk = root.resolve("demo-data.qcow2");
         ProcResult made = runner.run(Command.of("qemu-img", "create", "-q", "-f", "qcow2", disk.toString(), "64M"));
         if (!made.ok()) {
             throw new IOException("cannot create the demo's data disk: " + made.describe());
         }
-        // Both agents run on this machine and see the same image: the disk is shared storage for them.
         String spec = """
                 name: %s
                 memoryMiB: 256
@@ -42,19 +48,22 @@ final class DemoGuest {
                 initrd: "%s"
                 cmdline: "%s"
                 devices:
-                  - {type: disk, id: data0, path: "%s", format: qcow2, shared: true}
+                  - {type: disk, id: data0, path: "%s", format: qcow2, shared: %s}
                   - {type: nic, id: net0, backend: user}
                   - {type: tpm, id: tpm0, model: tpm-tis, backend: swtpm}
-                """.formatted(NAME, kit.kernel(), kit.initramfs(), kit.kernelCmdline(), disk);
-        return new DemoGuest(disk, spec);
+                """.formatted(NAME, kit.kernel(), kit.initramfs(), kit.kernelCmdline(), disk, shared);
+        return new DemoGuest(disk, shared, spec);
     }
 
     String specYaml() {
         return specYaml;
     }
 
-    DiskCheck checkDisk(ProcessRunner runner, long lastAcknowledged) throws IOException, InterruptedException {
-        DiskReport r = DiskVerifier.verify(disk, runner);
+    /** Verifies the disk the guest last wrote to: the shared image, or the destination's copy. */
+    DiskCheck checkDisk(ProcessRunner runner, Path destinationImages, long lastAcknowledged)
+            throws IOException, InterruptedException {
+        Path image = shared ? disk : destinationImages.resolve(NAME).resolve("data0.qcow2");
+        DiskReport r = DiskVerifier.verify(image, runner);
         return new DiskCheck(r.highestContiguous(), Math.max(0, lastAcknowledged - r.highestContiguous()), r.clean());
     }
 

@@ -17,6 +17,7 @@ final class ReportPrinter {
     static String progressLine(MigrationStatus s) {
         RamProgress ram = s.ram();
         StringBuilder line = new StringBuilder(String.format("%-13s", s.phase()));
+        s.devices().forEach((id, f) -> line.append(String.format(" %s %3.0f%%", id, f * 100)));
         if (ram != null && ram.totalBytes() > 0) {
             int filled = (int) Math.round(ram.fraction() * BAR);
             line.append(" [").append("#".repeat(filled)).append(".".repeat(BAR - filled)).append("] ")

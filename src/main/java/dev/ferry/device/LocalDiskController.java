@@ -18,6 +18,7 @@ final class LocalDiskController implements DeviceController {
     private final GuestControl guest;
     private final Duration readyTimeout;
     private DiskMirror mirror;
+    private long copyStartedNanos;
 
     LocalDiskController(DeviceSpec.Disk disk, GuestControl guest, Duration readyTimeout) {
         this.disk = disk;
@@ -39,6 +40,7 @@ final class LocalDiskController implements DeviceController {
             throw new DeviceException("the destination prepared no export for local disk '" + disk.id() + "'");
         }
         mirror = new DiskMirror(guest.qmp());
+        copyStartedNanos = System.nanoTime();
         try {
             mirror.start(List.of(new DiskMirror.Disk(disk.id(), disk.id(), target(ctx.endpoint()))), ctx.copyBytesPerSecond());
         } catch (DiskException e) {
@@ -52,7 +54,14 @@ final class LocalDiskController implements DeviceController {
             return;
         }
         try {
-            mirror.awaitReady(readyTimeout, p -> ctx.progress(p.fraction()));
+            long[] total = new long[1];
+            mirror.awaitReady(readyTimeout, p -> {
+                total[0] = p.totalBytes();
+                ctx.progress(p.fraction());
+            });
+            double seconds = Math.max(0.001, (System.nanoTime() - copyStartedNanos) / 1e9);
+            ctx.message(String.format("copied %.1f MiB of %s in %.1f s (%.1f MiB/s) before the RAM copy",
+                    total[0] / 1048576.0, disk.path().getFileName(), seconds, total[0] / 1048576.0 / seconds));
         } catch (DiskException e) {
             throw new DeviceException("copying " + disk.path() + ": " + e.getMessage(), e);
         }

@@ -62,7 +62,12 @@ final class DeviceSteps {
         this.executor = executor;
         for (MigrationPlan.Unit unit : plan.devices()) {
             DeviceContext ctx = new DeviceContext(plan.vmName(), plan.vmUuid(), unit.ref(), plan.mode(),
-                    plan.destination(), event -> rec.listener().device(plan.id(), event), null,
+                    plan.destination(), event -> {
+                        rec.listener().device(plan.id(), event);
+                        if (event.message() != null) {
+                            rec.note(unit.ref().id() + ": " + event.message());
+                        }
+                    }, null,
                     plan.params().diskBandwidthMiBps() * 1024 * 1024);
             devices.add(new Tracked(unit, ctx));
         }
