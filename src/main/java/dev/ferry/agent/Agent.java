@@ -98,6 +98,7 @@ public final class Agent implements AutoCloseable {
             AgentService service = new AgentService(vms, parts.vmHost(), leases, parts.specs(), config.dataDir(),
                     parts.clock(), host);
             MigrationApi migrations = MigrationApi.create(config, parts, vms, leases);
+            migrations.recoverAtStart(config, parts);
             http = HttpApi.create(service, migrations, events).start(config.listen(), config.port());
             writePortFile(config.portFile(), http.port());
             Agent agent = new Agent(config, lock, store, events, vms, service, http, exitChecks(reconciler));

@@ -92,6 +92,106 @@ final class DestinationMigrations implements IncomingMigrations.Host {
         }
     }
 
+    /** What this host knows of the migration, live or from its record (the peer endpoint). */
+    IncomingMigrations.Ownership currentOwnership(String migrationId) {
+        return incoming.ownership(migrationId);
+    }
+
+    /** From the store: a VM recorded here for this migration is owned (ownership is written before resume). */
+    @Override
+    public IncomingMigrations.Ownership ownership(String migrationId) {
+        var m = vms.store().findMigration(migrationId);
+        if (m.isEmpty() || m.get().role() != JournalEntry.Role.DESTINATION) {
+            return IncomingMigrations.Ownership.UNKNOWN;
+        }
+        if ("completed".equals(m.get().result())) {
+            return IncomingMigrations.Ownership.OWNED;
+        }
+        if (m.get().result() != null) {
+            return IncomingMigrations.Ownership.ABORTED;
+        }
+        return vms.store().findVm(m.get().vm()).isPresent() ? IncomingMigrations.Ownership.OWNED
+                : IncomingMigrations.Ownership.PREPARED;
+    }
+
+    /**
+     * After a restart: settles the incoming migrations this host was in the middle of. A VM whose
+     * ownership was recorded is this host's: it is resumed. Any other incoming VM is torn down;
+     * its source, asking later, hears that it was not taken and rolls back.
+     */
+    void recoverAtStart(dev.ferry.vm.VmHost vmHost, java.nio.file.Path imagesRoot) {
+        for (MigrationRecord m : vms.store().listMigrations()) {
+            if (m.role() != JournalEntry.Role.DESTINATION || m.result() != null) {
+                continue;
+            }
+            var owned = vms.store().findVm(m.vm());
+            if (owned.isPresent()) {
+                finishOwned(m, owned.get());
+            } else {
+                tearDown(m, vmHost, imagesRoot);
+            }
+        }
+    }
+
+    private void finishOwned(MigrationRecord m, VmRecord vm) {
+        var handle = vms.handle(vm.name());
+        String result;
+        if (handle.isPresent() && handle.get().isAlive()) {
+            try {
+                handle.get().resume();
+                if (vm.state() != VmState.RUNNING) {
+                    vms.move(vm.name(), VmState.RUNNING);
+                }
+                result = "completed";
+            } catch (VmException e) {
+                log.error("vm '{}' is owned here (migration {}) but did not resume: {}", vm.name(), m.id(), e.getMessage());
+                result = "failed";
+            }
+        } else {
+            vms.move(vm.name(), VmState.CRASHED);
+            result = "failed";
+        }
+        log.warn("migration {}: vm '{}' was taken by this host before it restarted; {}", m.id(), vm.name(), result);
+        save(m, result);
+    }
+
+    private void tearDown(MigrationRecord m, dev.ferry.vm.VmHost vmHost, java.nio.file.Path imagesRoot) {
+        try {
+            var left = vmHost.reattach(m.vm());
+            if (left.isPresent()) {
+                left.get().destroy();
+            } else {
+                vmHost.cleanUp(m.vm());
+            }
+        } catch (VmException e) {
+            log.error("migration {}: cannot tear down the incoming vm '{}': {}", m.id(), m.vm(), e.getMessage());
+        }
+        deleteTree(imagesRoot.resolve(m.vm()));
+        log.warn("migration {}: incoming vm '{}' was not taken before this agent restarted; torn down", m.id(), m.vm());
+        save(m, "rolled-back");
+    }
+
+    private void save(MigrationRecord m, String result) {
+        vms.store().saveMigration(new MigrationRecord(m.id(), m.vm(), m.role(), m.peer(), m.mode(), result, null,
+                m.startedAt(), clock.instant()));
+        vms.store().appendJournal(new JournalEntry(m.id(), m.vm(), m.role(), m.peer(),
+                result.equals("completed") ? "completed" : "rolled-back", null, null, "recovered", clock.instant(),
+                "settled after the agent restarted"));
+    }
+
+    private static void deleteTree(java.nio.file.Path dir) {
+        if (!java.nio.file.Files.exists(dir)) {
+            return;
+        }
+        try (var walk = java.nio.file.Files.walk(dir)) {
+            for (var p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            log.warn("cannot remove {}: {}", dir, e.getMessage());
+        }
+    }
+
     @Override
     public List<String> admissionBlockers(VmSpec spec) {
         List<String> blockers = new ArrayList<>();
@@ -164,6 +264,9 @@ final class DestinationMigrations implements IncomingMigrations.Host {
     }
 
     private void record(IncomingRequest r, String result) {
+        if (r.spec().isBlank() && vms.store().findMigration(r.migrationId()).isEmpty()) {
+            return; // a recovering source's abort of a migration this host never prepared
+        }
         String vm = vmName(r);
         vms.store().saveMigration(new MigrationRecord(r.migrationId(), vm, JournalEntry.Role.DESTINATION, r.sourceHost(),
                 r.mode(), result, null, clock.instant(), clock.instant()));

@@ -40,6 +40,7 @@ import org.slf4j.LoggerFactory;
  * GET    /v1/migrations/{id}      MigrationStatus (with the report once it ended)
  * POST   /v1/migrations/{id}/cancel   MigrationStatus
  * POST   /v1/peer/migrations/{id}/check|prepare|switchover|abort   IncomingRequest (agent to agent)
+ * GET    /v1/peer/migrations/{id}/ownership   whether this host took the VM (a recovering source asks)
  * GET    /v1/events               server-sent events "vm-state", data VmEvent
  * </pre>
  */
@@ -114,6 +115,8 @@ final class HttpApi {
                 });
             });
             path("peer/migrations/{id}", () -> {
+                get("ownership", ctx -> ctx.json(new PeerClient.OwnershipReply(
+                        migrations.destination().currentOwnership(ctx.pathParam("id")))));
                 post("check", ctx -> ctx.json(migrations.destination().check(incoming(ctx))));
                 post("prepare", ctx -> ctx.json(migrations.destination().prepare(incoming(ctx))));
                 post("switchover", ctx -> ctx.json(migrations.destination().switchover(incoming(ctx))));

@@ -7,12 +7,13 @@ import dev.ferry.device.ToolRunner;
 import dev.ferry.migration.IncomingMigrations;
 import dev.ferry.proc.ProcessRunner;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** Both sides of migrations on this host, wired in one place. */
-record MigrationApi(SourceMigrations source, DestinationMigrations destination) {
+record MigrationApi(SourceMigrations source, DestinationMigrations destination, SourceRecovery recovery) {
 
     static MigrationApi create(AgentConfig config, Agent.Parts parts, VmTable vms, JobLeases leases) {
         ObjectMapper json = ApiJson.lenient();
@@ -27,7 +28,15 @@ record MigrationApi(SourceMigrations source, DestinationMigrations destination) 
         destination.use(new IncomingMigrations(parts.vmHost(), destination,
                 r -> new StoreJournal(vms.store(), vmOf(r.spec()), JournalEntry.Role.DESTINATION, r.sourceHost(), parts.clock()),
                 devices, config.listen(), parts.clock(), images, config.dataDir().resolve("images")));
-        return new MigrationApi(source, destination);
+        ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(daemons("ferry-recovery"));
+        SourceRecovery recovery = new SourceRecovery(config, vms, leases, parts.specs(), devices, parts.clock(), json, retries);
+        return new MigrationApi(source, destination, recovery);
+    }
+
+    /** Settles, from the journal, the migrations this host was part of when it last stopped. */
+    void recoverAtStart(AgentConfig config, Agent.Parts parts) {
+        destination.recoverAtStart(parts.vmHost(), config.dataDir().resolve("images"));
+        recovery.recoverAtStart();
     }
 
     private static String vmOf(String spec) {

@@ -3,6 +3,7 @@ package dev.ferry.agent;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.migration.Destination;
+import dev.ferry.migration.IncomingMigrations;
 import dev.ferry.migration.IncomingRequest;
 import dev.ferry.migration.MigrationException;
 import dev.ferry.migration.MigrationReport.Blocker;
@@ -78,6 +79,26 @@ final class PeerClient implements Destination {
     @Override
     public void abort() throws MigrationException {
         call("abort");
+    }
+
+    /** The peer's answer to "whose is the VM of this migration?", for a source recovering after a restart. */
+    record OwnershipReply(IncomingMigrations.Ownership ownership) {}
+
+    IncomingMigrations.Ownership ownership() throws MigrationException {
+        HttpResponse<byte[]> response;
+        try {
+            response = http.send(HttpRequest.newBuilder(base.resolve("ownership")).timeout(CALL_TIMEOUT).GET().build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new Unreachable("cannot reach agent '" + peerName + "' at " + base.resolve("/") + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MigrationException("interrupted while asking agent '" + peerName + "'", e);
+        }
+        if (response.statusCode() != 200) {
+            throw new MigrationException("agent '" + peerName + "' answered " + response.statusCode() + " about ownership");
+        }
+        return json.convertValue(parse(response.body()), OwnershipReply.class).ownership();
     }
 
     /** The peer did not answer at all (as opposed to answering with an error). */

@@ -48,10 +48,14 @@ final class Reconciler {
         if (found.isPresent()) {
             VmHandle handle = found.get();
             vms.attach(handle);
-            refresh(vm, handle);
+            if (vm.state() != VmState.MIGRATING) {
+                // A migrating VM's state is the migration's to settle, from its journal (MigrationRecovery).
+                refresh(vm, handle);
+            }
             log.info("vm '{}' reattached, pid {}, {}", name, handle.pid(), vms.record(name).state().wireName());
         } else {
-            // A VM that was being stopped and is gone did what it was asked; any other one crashed.
+            // A VM that was being stopped and is gone did what it was asked; any other one crashed
+            // (a migrating one too: if its QEMU is gone here, it was not handed over through this host).
             VmState gone = vm.state() == VmState.STOPPING ? VmState.STOPPED : VmState.CRASHED;
             vms.move(name, gone);
             cleanUp(name);

@@ -81,10 +81,12 @@ final class LocalDiskController implements DeviceController {
 
     @Override
     public void recover(DeviceContext ctx, Step lastGoodStep) throws DeviceException {
-        if (mirror == null) {
-            return;
-        }
         try {
+            if (mirror == null) {
+                // After an agent restart this controller never saw the job: find it by its name.
+                DiskMirror.cancelAll(guest.qmp(), List.of(disk.id()), JOB_TIMEOUT);
+                return;
+            }
             mirror.cancel(JOB_TIMEOUT);
         } catch (DiskException e) {
             throw new DeviceException("cancelling the copy of " + disk.path() + ": " + e.getMessage(), e);

@@ -43,6 +43,21 @@ public final class IncomingMigrations {
 
         /** Durably records that this host now owns the VM, running in {@code handle}. */
         void takeOwnership(String migrationId, VmSpec spec, VmHandle handle) throws MigrationException;
+
+        /** Whether this host took the VM of {@code migrationId} (before a restart, say): owned, not taken, or unknown. */
+        Ownership ownership(String migrationId);
+    }
+
+    /** What this host knows of an incoming migration, for a source that lost track of it. */
+    public enum Ownership {
+        /** The VM belongs to this host. */
+        OWNED,
+        /** Prepared and not (yet) taken. */
+        PREPARED,
+        /** Given up: aborted, or torn down after a restart before it was taken. */
+        ABORTED,
+        /** This host never heard of the migration. */
+        UNKNOWN
     }
 
     private final VmHost vms;
@@ -147,6 +162,10 @@ public final class IncomingMigrations {
     public Destination.Switchover switchover(String migrationId, Duration limit) throws MigrationException {
         Incoming in = incoming.get(migrationId);
         if (in == null) {
+            if (host.ownership(migrationId) == Ownership.OWNED) {
+                // Taken before this agent restarted; the source asks again because it missed the answer.
+                return new Destination.Switchover(List.of("the destination had taken the VM before it restarted"));
+            }
             throw new Destination.NotTakenException("no incoming migration " + migrationId + " on this host");
         }
         synchronized (in) {
@@ -174,6 +193,17 @@ public final class IncomingMigrations {
             in.journal.phase(migrationId, Phase.COMPLETED, "");
             return in.done;
         }
+    }
+
+    /** What this host knows of {@code migrationId}: in memory while it runs, else from the host's record. */
+    public Ownership ownership(String migrationId) {
+        Incoming in = incoming.get(migrationId);
+        if (in != null) {
+            synchronized (in) {
+                return in.owned ? Ownership.OWNED : Ownership.PREPARED;
+            }
+        }
+        return host.ownership(migrationId);
     }
 
     /** Forgets migrations that ended here; their answers are no longer needed once the source has them. */

@@ -32,6 +32,10 @@ import java.util.concurrent.ExecutorService;
  * only if it was running. From SWITCHOVER on the source is never resumed.
  */
 public final class MigrationCoordinator {
+    /** CHECK's journal detail: whether a rollback, even one after a restart, resumes the guest. */
+    public static final String GUEST_WAS_RUNNING = "guest was running";
+    public static final String GUEST_WAS_PAUSED = "guest was paused";
+
     private final Clock clock;
     private final ExecutorService stepExecutor;
     private final Journal journal;
@@ -61,7 +65,7 @@ public final class MigrationCoordinator {
         Progress progress = new Progress();
         try {
             progress.wasRunning = source.isRunning();
-            rec.enter(Phase.CHECK);
+            rec.enter(Phase.CHECK, progress.wasRunning ? GUEST_WAS_RUNNING : GUEST_WAS_PAUSED);
             List<Blocker> blockers = checkBothSides(plan, devices, destination);
             if (!blockers.isEmpty()) {
                 return rec.finish(Result.REFUSED, blockers, null);
