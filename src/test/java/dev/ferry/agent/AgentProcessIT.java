@@ -45,7 +45,7 @@ class AgentProcessIT {
     private static final ProcessRunner runner = new ProcessRunner();
     private static GuestArtifacts guest;
 
-    private final List<AgentProcess> agents = new ArrayList<>();
+    private final List<AgentJvm> agents = new ArrayList<>();
     private Path root;
 
     @BeforeAll
@@ -65,7 +65,7 @@ class AgentProcessIT {
     @AfterEach
     void nothingLeftBehind() throws Exception {
         try {
-            for (AgentProcess agent : agents) {
+            for (AgentJvm agent : agents) {
                 agent.process.kill();
             }
             List<Long> left = processesMentioning(root);
@@ -82,7 +82,7 @@ class AgentProcessIT {
 
     @Test
     void aVmOutlivesAKilledAgent_andTheRestartedAgentStillControlsIt() throws Exception {
-        AgentProcess agent = startAgent("node-a", "a");
+        AgentJvm agent = startAgent("node-a", "a");
         Path spec = guestSpec("acc1", "vms");
         ok(agent.ferry("vm", "define", spec.toString()));
         ok(agent.ferry("vm", "start", "acc1"));
@@ -116,8 +116,8 @@ class AgentProcessIT {
 
     @Test
     void twoAgentsSideBySide_eachRunItsOwnVmOfTheSameName() throws Exception {
-        AgentProcess a = startAgent("node-a", "a");
-        AgentProcess b = startAgent("node-b", "b");
+        AgentJvm a = startAgent("node-a", "a");
+        AgentJvm b = startAgent("node-b", "b");
         assertThat(a.url).isNotEqualTo(b.url);
         ok(a.ferry("vm", "define", guestSpec("twin", "vms-a").toString()));
         ok(b.ferry("vm", "define", guestSpec("twin", "vms-b").toString()));
@@ -148,10 +148,10 @@ class AgentProcessIT {
         return new GuestSpecs(runner).write(guest, name, root.resolve(dir), "16M", GuestSpecs.DEFAULT_MEMORY_MIB).spec();
     }
 
-    private AgentProcess startAgent(String host, String dataDir) throws Exception {
+    private AgentJvm startAgent(String host, String dataDir) throws Exception {
         Path config = root.resolve(host + ".yaml");
         Files.writeString(config, "host: " + host + "\nport: 0\ndataDir: " + dataDir + "\n");
-        AgentProcess agent = new AgentProcess(config, root.resolve(dataDir));
+        AgentJvm agent = new AgentJvm(config, root.resolve(dataDir));
         agents.add(agent);
         agent.start();
         return agent;
@@ -176,73 +176,5 @@ class AgentProcessIT {
                 .filter(pid -> pid != ProcessHandle.current().pid())
                 .filter(pid -> Processes.commandLine(pid).map(c -> c.contains(dir.toString())).orElse(false))
                 .toList();
-    }
-
-    /** One {@code ferry agent} process and the {@code ferry} commands that talk to it. */
-    private static final class AgentProcess {
-        final Path config;
-        final Path dataDir;
-        final Queue<String> log = new ConcurrentLinkedQueue<>();
-        RunningProcess process;
-        String url;
-
-        AgentProcess(Path config, Path dataDir) {
-            this.config = config;
-            this.dataDir = dataDir;
-        }
-
-        Path portFile() {
-            return dataDir.resolve("agent.port");
-        }
-
-        void start() throws Exception {
-            process = runner.start(Command.of(JAVA.toString(), "-jar", JAR.toString(), "agent", "--config", config.toString())
-                    .onStderrLine(log::add));
-            long deadline = System.nanoTime() + AGENT_UP.toNanos();
-            while (!Files.isRegularFile(portFile())) {
-                if (!process.isAlive() || System.nanoTime() > deadline) {
-                    fail("agent " + config + " wrote no " + portFile() + " within " + AGENT_UP + "; it said:\n"
-                            + String.join("\n", log));
-                }
-                Thread.sleep(50);
-            }
-            url = "http://127.0.0.1:" + Files.readString(portFile()).strip();
-        }
-
-        void restart() throws Exception {
-            log.clear();
-            start();
-        }
-
-        /** SIGKILL to the agent's JVM alone: no shutdown hook runs, its VMs are left as they are. */
-        void kill9() throws Exception {
-            Processes.kill(process.pid());
-            assertThat(process.await(Duration.ofSeconds(10))).as("agent exits on SIGKILL").isPresent();
-        }
-
-        /** SIGTERM: the agent closes and leaves. */
-        void terminate() throws Exception {
-            Processes.terminate(process.pid());
-            assertThat(process.await(Duration.ofSeconds(20))).as("agent exits on SIGTERM").isPresent();
-            assertThat(Processes.isAlive(process.pid())).isFalse();
-        }
-
-        ProcResult ferry(String... args) throws Exception {
-            List<String> argv = new ArrayList<>(List.of(JAVA.toString(), "-jar", JAR.toString()));
-            argv.addAll(List.of(args));
-            argv.addAll(List.of("--agent", url));
-            return runner.run(Command.of(argv).timeout(Duration.ofSeconds(60)));
-        }
-
-        /** The VM as {@code ferry vm list --json} shows it. */
-        JsonNode vm(String name) throws Exception {
-            JsonNode list = JSON.readTree(ok(ferry("vm", "list", "--json")));
-            for (JsonNode vm : list.path("vms")) {
-                if (vm.path("name").asText().equals(name)) {
-                    return vm;
-                }
-            }
-            return fail("vm '" + name + "' is not in the list of " + url + ": " + list);
-        }
     }
 }

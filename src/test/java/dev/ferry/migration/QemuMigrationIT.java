@@ -84,6 +84,11 @@ class QemuMigrationIT {
             public void takeOwnership(String id, VmSpec s, VmHandle handle) {
                 owned.set(handle);
             }
+
+            @Override
+            public IncomingMigrations.Ownership ownership(String id) {
+                return owned.get() == null ? IncomingMigrations.Ownership.UNKNOWN : IncomingMigrations.Ownership.OWNED;
+            }
         };
         DeviceControllers controllers = new DeviceControllers(Map.of(), new ToolRunner(runner));
         return new IncomingMigrations(destHost, host, req -> Journal.NONE, controllers, "127.0.0.1", Clock.systemUTC(),
