@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 
 /**
  * Runs the device steps of one migration and remembers, per device, whether it started anything
@@ -54,12 +55,17 @@ final class DeviceSteps {
 
     private final Recorder rec;
     private final ExecutorService executor;
+    private final BooleanSupplier cancelled;
+    private static final long CANCEL_CHECK_MS = 100;
+
     private final List<Tracked> devices = new ArrayList<>();
     private final List<Tracked> started = new ArrayList<>();
 
-    DeviceSteps(MigrationPlan plan, Recorder rec, ExecutorService executor) {
+    /** @param cancelled an operator's cancel: it stops waiting for device steps at once */
+    DeviceSteps(MigrationPlan plan, Recorder rec, ExecutorService executor, BooleanSupplier cancelled) {
         this.rec = rec;
         this.executor = executor;
+        this.cancelled = cancelled;
         for (MigrationPlan.Unit unit : plan.devices()) {
             DeviceContext ctx = new DeviceContext(plan.vmName(), plan.vmUuid(), unit.ref(), plan.mode(),
                     plan.destination(), event -> {
@@ -246,12 +252,24 @@ final class DeviceSteps {
 
     /** Waits for one device's step until {@code until}; a late step is interrupted and counted as timed out. */
     private <T> Outcome<T> await(Future<T> future, Instant until) throws InterruptedException {
-        long waitMs = Math.max(0, Duration.between(rec.now(), until).toMillis());
         try {
-            return new Outcome<>(future.get(waitMs, TimeUnit.MILLISECONDS), null, "ok", rec.now());
-        } catch (TimeoutException e) {
-            future.cancel(true);
-            return new Outcome<>(null, "did not answer in time", "timed-out", rec.now());
+            while (true) {
+                long waitMs = Math.max(0, Duration.between(rec.now(), until).toMillis());
+                try {
+                    // In slices, so that an operator's cancel stops a long step (a tool, a disk copy) at once.
+                    return new Outcome<>(future.get(Math.min(waitMs, CANCEL_CHECK_MS), TimeUnit.MILLISECONDS), null,
+                            "ok", rec.now());
+                } catch (TimeoutException e) {
+                    if (cancelled.getAsBoolean()) {
+                        future.cancel(true);
+                        return new Outcome<>(null, "stopped by a cancel", "cancelled", rec.now());
+                    }
+                    if (waitMs <= CANCEL_CHECK_MS) {
+                        future.cancel(true);
+                        return new Outcome<>(null, "did not answer in time", "timed-out", rec.now());
+                    }
+                }
+            }
         } catch (CancellationException e) {
             return new Outcome<>(null, "cancelled", "failed", rec.now());
         } catch (ExecutionException e) {

@@ -50,7 +50,7 @@ public final class MigrationCoordinator {
     public MigrationReport dryRun(MigrationPlan plan, Destination destination, MigrationListener listener)
             throws InterruptedException {
         Recorder rec = new Recorder(plan, clock, Journal.NONE, listener);
-        DeviceSteps devices = new DeviceSteps(plan, rec, stepExecutor);
+        DeviceSteps devices = new DeviceSteps(plan, rec, stepExecutor, () -> false);
         rec.enter(Phase.CHECK);
         List<Blocker> blockers = checkBothSides(plan, devices, destination);
         rec.note("dry run: nothing was started");
@@ -61,7 +61,7 @@ public final class MigrationCoordinator {
     public MigrationReport migrate(MigrationPlan plan, SourceQemu source, Destination destination,
                                    MigrationListener listener, Cancellation cancel) throws InterruptedException {
         Recorder rec = new Recorder(plan, clock, journal, listener);
-        DeviceSteps devices = new DeviceSteps(plan, rec, stepExecutor);
+        DeviceSteps devices = new DeviceSteps(plan, rec, stepExecutor, cancel::isCancelled);
         Progress progress = new Progress();
         try {
             progress.wasRunning = source.isRunning();
@@ -101,7 +101,11 @@ public final class MigrationCoordinator {
                 rec.ram(done.ram());
             }
         } catch (StepFailure e) {
-            return rollBack(rec, devices, source, destination, progress, e.failure);
+            Failure f = cancel.isCancelled()
+                    ? new Failure(rec.current().wireName(), null, null, "cancelled by the operator during "
+                            + rec.current().wireName() + " (" + e.failure.describe() + ")")
+                    : e.failure;
+            return rollBack(rec, devices, source, destination, progress, f);
         } catch (CancelledException e) {
             return rollBack(rec, devices, source, destination, progress,
                     new Failure(rec.current().wireName(), null, null, e.getMessage()));

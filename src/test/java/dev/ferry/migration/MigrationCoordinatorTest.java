@@ -1,6 +1,7 @@
 package dev.ferry.migration;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.ferry.device.DeviceRef;
 import dev.ferry.device.Mode;
@@ -223,6 +224,26 @@ class MigrationCoordinatorTest {
         assertThat(report.result()).isEqualTo(Result.ROLLED_BACK);
         assertThat(report.failure().message()).isEqualTo("cancelled: operator asked");
         assertThat(log.lines).containsSubsequence("qemu cancel", "recover d2 pre-suspend", "dest abort", "source resume");
+    }
+
+    @Test
+    void cancelWhileADeviceStepHangs_stopsWaitingAtOnce_andRollsBack() throws Exception {
+        device(1).hangingAt(Step.POST_SUSPEND);
+        MigrationPlan slow = new MigrationPlan("m2", "web1", "uuid-1", "src", Mode.LIVE, "dst", plan().devices(),
+                new MigrationParams(Duration.ofMillis(300), 0, true, Duration.ofSeconds(5), Duration.ofSeconds(60)));
+        Cancellation cancel = new Cancellation();
+        executor.submit(() -> {
+            await().until(() -> log.lines.contains("post-suspend d1"));
+            cancel.cancel("operator asked");
+        });
+
+        MigrationReport report = coordinator().migrate(slow, source, dest, MigrationListener.NONE, cancel);
+
+        assertThat(report.result()).isEqualTo(Result.ROLLED_BACK);
+        assertThat(report.failure().message()).startsWith("cancelled by the operator during post-suspend");
+        assertThat(log.matching("recover")).containsExactly(
+                "recover d2 post-suspend", "recover d1 pre-suspend", "recover d0 post-suspend");
+        assertThat(log.lines).contains("qemu cancel", "dest abort", "source resume");
     }
 
     @Test
