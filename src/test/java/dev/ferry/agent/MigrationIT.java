@@ -63,9 +63,10 @@ class MigrationIT {
                 case "$mode:$2" in
                   fail-post-suspend:post-suspend) echo '{"error":"fpga bitstream transfer refused by peer"}'; exit 1;;
                   hang-sync:sync) sleep 60;;
+                  hold-post-suspend:post-suspend) while [ "$(cat '%s')" = hold-post-suspend ]; do sleep 0.1; done;;
                 esac
                 exit 0
-                """.formatted(calls, control));
+                """.formatted(calls, control, control));
         Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("rwxr-xr-x"));
         a = agent("host-a", tool);
         b = agent("host-b", tool);
@@ -174,6 +175,28 @@ class MigrationIT {
 
     @Test
     @Order(4)
+    void cancelDuringPostSuspend_rollsBack_andTheGuestGoesOnOnTheSource() throws Exception {
+        Files.writeString(control, "hold-post-suspend");
+        Files.deleteIfExists(calls);
+        Api.Reply started = onA.post("/v1/migrations", new MigrateRequest(VM, "host-b", false, null, null, null, null, 60L));
+        String id = started.as(MigrationStatus.class).id();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
+                .until(() -> Files.exists(calls) && Files.readString(calls).contains("--step post-suspend"));
+
+        Api.Reply cancelled = onA.post("/v1/migrations/" + id + "/cancel", null);
+        MigrationStatus done = onA.awaitMigration(id, Duration.ofMinutes(1));
+        Files.writeString(control, "ok");
+
+        assertThat(cancelled.status()).isEqualTo(200);
+        assertThat(done.report().result().wireName()).isEqualTo("rolled-back");
+        assertThat(done.report().failure().message()).startsWith("cancelled by the operator during post-suspend");
+        assertThat(Files.readString(calls)).contains("--step recover");
+        assertGuestRunsOnA();
+        assertDestinationClean();
+    }
+
+    @Test
+    @Order(5)
     void liveMigration_completes_guestTicksOn_pcrsEqual_noRecordLost_nothingLeftOnTheSource() throws Exception {
         Files.writeString(control, "ok");
         long ticksBefore = GuestConsole.read(serialLog(onA)).lastTick();
@@ -202,7 +225,7 @@ class MigrationIT {
     private long lastAcknowledged;
 
     @Test
-    @Order(5)
+    @Order(6)
     void saveAndRestore_bringTheGuestBackWithItsTpmState() throws Exception {
         Path file = root.resolve("itvm.save");
         long lastTickBeforeSave = GuestConsole.read(serialLog(onB)).lastTick();
