@@ -142,6 +142,7 @@ class VmSpecParserTest {
     @Test
     void memory_mustBeWithinBounds() throws Exception {
         assertSpecError("name: a\nmemoryMiB: 15\n", "memoryMiB", "use 16..1048576");
+        assertSpecError("name: a\nmemoryMiB: 0\n", "memoryMiB", "use 16..1048576");
         assertSpecError("name: a\nmemoryMiB: 1048577\n", "memoryMiB", "out of range");
         assertSpecError("name: a\nmemoryMiB: 99999999999999999999\n", "memoryMiB", "out of range");
         assertSpecError("name: a\nmemoryMiB: 1.5\n", "memoryMiB", "expected a whole number");
