@@ -23,6 +23,8 @@ final class ApiErrors {
         app.exception(IllegalVmTransitionException.class,
                 (e, ctx) -> respond(ctx, HttpStatus.CONFLICT, "illegal_transition", e.getMessage()));
         app.exception(HttpResponseException.class, (e, ctx) -> httpError(e, ctx));
+        app.exception(java.nio.file.InvalidPathException.class, (e, ctx) -> respond(ctx, HttpStatus.BAD_REQUEST,
+                "invalid_request", "not a valid path: " + e.getReason() + "; give an absolute path without NUL characters"));
         app.exception(StateStoreException.class, (e, ctx) -> {
             log.error("{} {}: {}", ctx.method(), ctx.path(), e.getMessage(), e);
             respond(ctx, HttpStatus.INTERNAL_SERVER_ERROR, "state_store", e.getMessage());

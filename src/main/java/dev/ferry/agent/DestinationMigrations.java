@@ -62,6 +62,9 @@ final class DestinationMigrations implements IncomingMigrations.Host {
             record(r, null);
             return prepared;
         } catch (MigrationException e) {
+            if (e.getCause() instanceof SpecException) {
+                throw new AgentException(AgentException.Kind.INVALID_SPEC, e.getMessage(), e);
+            }
             throw new AgentException(AgentException.Kind.FAILED, e.getMessage(), e);
         }
     }
@@ -263,9 +266,10 @@ final class DestinationMigrations implements IncomingMigrations.Host {
         }
     }
 
+    /** Records the migration in the history; only prepare creates a record, later calls only update one. */
     private void record(IncomingRequest r, String result) {
-        if (r.spec().isBlank() && vms.store().findMigration(r.migrationId()).isEmpty()) {
-            return; // a recovering source's abort of a migration this host never prepared
+        if (result != null && vms.store().findMigration(r.migrationId()).isEmpty()) {
+            return; // a switchover or abort of a migration this host never prepared leaves no trace
         }
         String vm = vmName(r);
         vms.store().saveMigration(new MigrationRecord(r.migrationId(), vm, JournalEntry.Role.DESTINATION, r.sourceHost(),

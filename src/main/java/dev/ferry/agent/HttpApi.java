@@ -76,6 +76,8 @@ final class HttpApi {
             cfg.http.maxRequestSize = MAX_BODY_BYTES;
             cfg.jsonMapper(new JavalinJackson(json, false));
             cfg.router.apiBuilder(api::routes);
+            // Requests Jetty refuses before Javalin sees them (a NUL in the path) get the API's JSON too.
+            cfg.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler(json)));
         });
         ApiErrors.register(app);
         return app;
@@ -110,13 +112,13 @@ final class HttpApi {
                     ctx.status(status.running() ? 202 : 200).json(status);
                 });
                 path("{id}", () -> {
-                    get(ctx -> ctx.json(migrations.source().show(ctx.pathParam("id"))));
-                    post("cancel", ctx -> ctx.json(migrations.source().cancel(ctx.pathParam("id"))));
+                    get(ctx -> ctx.json(migrations.source().show(migrationId(ctx))));
+                    post("cancel", ctx -> ctx.json(migrations.source().cancel(migrationId(ctx))));
                 });
             });
             path("peer/migrations/{id}", () -> {
                 get("ownership", ctx -> ctx.json(new PeerClient.OwnershipReply(
-                        migrations.destination().currentOwnership(ctx.pathParam("id")))));
+                        migrations.destination().currentOwnership(migrationId(ctx)))));
                 post("check", ctx -> ctx.json(migrations.destination().check(incoming(ctx))));
                 post("prepare", ctx -> ctx.json(migrations.destination().prepare(incoming(ctx))));
                 post("switchover", ctx -> ctx.json(migrations.destination().switchover(incoming(ctx))));
@@ -130,8 +132,24 @@ final class HttpApi {
         });
     }
 
+    /** A migration id from the path: what this agent makes ({@code [a-z0-9-]}, at most 64), nothing else. */
+    static String migrationId(Context ctx) {
+        String id = ctx.pathParam("id");
+        if (!id.matches("[a-z0-9-]{1,64}")) {
+            throw new AgentException(AgentException.Kind.INVALID, "'" + shorten(id)
+                    + "' is not a migration id; ids are lower-case letters, digits and '-' ('ferry migration list' shows them)");
+        }
+        return id;
+    }
+
+    private static String shorten(String s) {
+        String printable = s.replaceAll("\\p{Cntrl}", "?");
+        return printable.length() > 80 ? printable.substring(0, 80) + "..." : printable;
+    }
+
     /** A peer's request; its migration id must be the one in the path. */
     private IncomingRequest incoming(Context ctx) {
+        migrationId(ctx);
         IncomingRequest r = body(ctx, IncomingRequest.class);
         if (r.migrationId() == null || !r.migrationId().equals(ctx.pathParam("id")) || r.spec() == null) {
             throw new AgentException(AgentException.Kind.INVALID,
