@@ -19,7 +19,7 @@ final class FaultRun {
     static final int CUT_SECONDS = 3;
     private static final Duration HOLD_LIMIT = Duration.ofSeconds(60);
     private static final Duration MIGRATION_LIMIT = Duration.ofMinutes(3);
-    private static final Duration RECOVERY_GRACE = Duration.ofSeconds(15);
+    private static final Duration RECOVERY_GRACE = Duration.ofSeconds(10);
     static final Set<String> FINAL = Set.of("completed", "rolled-back", "failed", "refused");
 
     private final Lab lab;
