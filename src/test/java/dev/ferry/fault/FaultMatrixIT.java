@@ -100,7 +100,8 @@ class FaultMatrixIT {
     @AfterAll
     void writeTheTable() throws Exception {
         try {
-            MatrixReport report = new MatrixReport(results, FULL, Duration.ofNanos(System.nanoTime() - started), diskVerdict);
+            MatrixReport report = new MatrixReport(results, FULL, Duration.ofNanos(System.nanoTime() - started), diskVerdict,
+                    SUBSET);
             Path out = FULL ? BASE.resolve("docs").resolve("fault-matrix.md")
                     : BASE.resolve("target").resolve("fault-matrix-subset.md");
             report.write(out);
