@@ -1,0 +1,35 @@
+package dev.ferry.fault;
+
+/** The matrix's columns. Tool faults are the {@link FaultTool}'s behaviours at the row's step. */
+enum Fault {
+    TOOL_EXIT_1("tool-exit-1", "exit-1", "the tool exits 1 with a JSON error line"),
+    TOOL_HANG("tool-hang", "hang", "the tool sleeps past its " + FaultTool.STEP_TIMEOUT.toSeconds()
+            + " s step timeout; the agent kills its process group"),
+    TOOL_SIGNAL("tool-signal", "signal", "the tool SIGKILLs itself"),
+    TOOL_FLOOD("tool-flood", "flood", "the tool writes " + FaultTool.FLOOD_BYTES / (1024 * 1024)
+            + " MiB of text lines to stdout, then exits 1 (a failure, so the cell also checks the report stays small)"),
+    SOURCE_AGENT_KILL("source-agent-kill", null, "SIGKILL to the source agent's JVM (its QEMU, swtpm and tool live on),"
+            + " then the agent is restarted on the same data directory and port"),
+    DEST_AGENT_KILL("dest-agent-kill", null, "the same for the destination agent"),
+    DEST_QEMU_KILL("dest-qemu-kill", null, "SIGKILL to the destination's incoming QEMU"),
+    LINK_CUT("link-cut", null, "the proxy between the source agent and the destination agent's API drops every"
+            + " connection and refuses new ones for " + FaultRun.CUT_SECONDS + " s, then lets connections through"
+            + " again; QEMU's migration stream goes direct and is not cut"),
+    CANCEL("cancel", null, "POST /v1/migrations/{id}/cancel to the source; before switchover it must answer 200 and"
+            + " roll back, from switchover on 409 and complete");
+
+    final String label;
+    /** The tool's behaviour for a tool fault, else null. */
+    final String toolBehaviour;
+    final String legend;
+
+    Fault(String label, String toolBehaviour, String legend) {
+        this.label = label;
+        this.toolBehaviour = toolBehaviour;
+        this.legend = legend;
+    }
+
+    boolean isToolFault() {
+        return toolBehaviour != null;
+    }
+}

@@ -1,0 +1,116 @@
+package dev.ferry.fault;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import dev.ferry.guest.DiskReport;
+import dev.ferry.guest.DiskVerifier;
+import dev.ferry.guest.GuestArtifacts;
+import dev.ferry.guest.GuestKit;
+import dev.ferry.proc.ProcessRunner;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The fault-injection matrix: every migration phase (rows) against every fault (columns), each
+ * cell a real live migration of one shared test guest between two agent processes, followed by
+ * the design's invariants. Plain {@code mvn verify} runs a representative subset (every row and
+ * every column at least once); {@code -Pfault-matrix} runs every cell and writes
+ * {@code docs/fault-matrix.md}. The table is printed either way. {@code -Dferry.faultCells=row/fault,...}
+ * picks other cells for the subset run, to look at a few of them.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class FaultMatrixIT {
+    private static final Path BASE = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().normalize();
+    private static final Path JAR = BASE.resolve("target").resolve("ferry.jar");
+    private static final boolean FULL = "full".equals(System.getProperty("ferry.faultMatrix"));
+
+    /** One cell per row and per column, chosen to cover the main recovery paths. */
+    private static final Set<String> SUBSET = System.getProperty("ferry.faultCells") != null
+            ? Set.of(System.getProperty("ferry.faultCells").split(",")) : Set.of(
+            "check/tool-exit-1", "prepare/dest-qemu-kill", "pre-suspend/tool-hang", "pre-suspend/source-agent-kill",
+            "ram-copy/cancel", "post-suspend/tool-signal", "sync/tool-flood", "switchover/link-cut",
+            "cleanup/dest-agent-kill");
+
+    private final List<CellResult> results = new ArrayList<>();
+    private Lab lab;
+    private long started;
+    private String diskVerdict = "not verified (the suite stopped before the end)";
+
+    @BeforeAll
+    void startTheLab() throws Exception {
+        if (!Files.isRegularFile(JAR)) {
+            fail(JAR + " does not exist; build it first with 'mvn -DskipTests package' (mvn verify builds it before this test)");
+        }
+        started = System.nanoTime();
+        GuestArtifacts guest = GuestKit.inUserCache(new ProcessRunner()).build();
+        lab = Lab.start(JAR, BASE.resolve("target").resolve("fault-matrix-logs"), guest);
+    }
+
+    @TestFactory
+    Stream<DynamicTest> matrix() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Row row : Row.values()) {
+            for (Fault fault : Fault.values()) {
+                Optional<String> na = FaultRun.notApplicable(row, fault);
+                if (na.isPresent()) {
+                    results.add(CellResult.notApplicable(row, fault, na.get()));
+                } else if (!FULL && !SUBSET.contains(row.label + "/" + fault.label)) {
+                    results.add(CellResult.notRun(row, fault));
+                } else {
+                    tests.add(DynamicTest.dynamicTest(row.label + " x " + fault.label, () -> cell(row, fault)));
+                }
+            }
+        }
+        tests.add(DynamicTest.dynamicTest("no acknowledged disk record is lost", this::diskKeepsEveryRecord));
+        return tests.stream();
+    }
+
+    private void cell(Row row, Fault fault) throws Exception {
+        CellResult r = new FaultRun(lab).run(row, fault);
+        results.add(r);
+        System.out.printf("fault matrix: %-13s x %-17s %6d ms  %s%n", row.label, fault.label, r.millis(), r.cell());
+        if (r.status() == CellResult.Status.FAIL) {
+            fail(row.label + " x " + fault.label + ": " + r.detail());
+        }
+    }
+
+    private void diskKeepsEveryRecord() throws Exception {
+        String owner = lab.owner();
+        lab.api(owner).post("/v1/vms/" + Lab.VM + "/destroy", null);
+        lab.harvestWrites();
+        DiskReport disk = DiskVerifier.verify(lab.disk, lab.runner);
+        boolean ok = disk.clean() && disk.highestContiguous() >= lab.highestWrote();
+        diskVerdict = (ok ? "pass" : "FAIL") + " (highest acknowledged record " + lab.highestWrote() + ", on the disk " + disk + ")";
+        assertThat(disk.clean()).as("no gap or corrupt record: %s", disk).isTrue();
+        assertThat(disk.highestContiguous()).as("every acknowledged record is on the disk").isGreaterThanOrEqualTo(lab.highestWrote());
+    }
+
+    @AfterAll
+    void writeTheTable() throws Exception {
+        try {
+            MatrixReport report = new MatrixReport(results, FULL, Duration.ofNanos(System.nanoTime() - started), diskVerdict,
+                    SUBSET);
+            Path out = FULL ? BASE.resolve("docs").resolve("fault-matrix.md")
+                    : BASE.resolve("target").resolve("fault-matrix-subset.md");
+            report.write(out);
+            System.out.println(report.markdown());
+            System.out.println("fault matrix written to " + out);
+        } finally {
+            if (lab != null) {
+                lab.close();
+            }
+        }
+    }
+}

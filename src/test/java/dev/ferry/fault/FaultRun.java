@@ -1,0 +1,258 @@
+package dev.ferry.fault;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Runs one cell: holds a migration of the guest in the row's phase, injects the column's fault,
+ * waits for the migration to end, and checks every invariant. A cell that broke something resets
+ * the lab so the next one starts clean.
+ */
+final class FaultRun {
+    static final long RAM_COPY_BANDWIDTH_MIB = 24;
+    static final int CUT_SECONDS = 3;
+    private static final Duration HOLD_LIMIT = Duration.ofSeconds(60);
+    private static final Duration MIGRATION_LIMIT = Duration.ofMinutes(3);
+    private static final Duration RECOVERY_GRACE = Duration.ofSeconds(10);
+    static final Set<String> FINAL = Set.of("completed", "rolled-back", "failed", "refused");
+
+    private final Lab lab;
+
+    FaultRun(Lab lab) {
+        this.lab = lab;
+    }
+
+    /** Why a cell cannot be run, or empty when it can. */
+    static Optional<String> notApplicable(Row row, Fault fault) {
+        if (fault.isToolFault() && row.toolStep == null) {
+            return Optional.of("no tool runs in this phase");
+        }
+        if (fault == Fault.DEST_QEMU_KILL && row == Row.CHECK) {
+            return Optional.of("no destination QEMU exists before prepare");
+        }
+        if (fault == Fault.DEST_QEMU_KILL && row == Row.CLEANUP) {
+            return Optional.of("after switchover the destination's QEMU is the guest's only copy; killing it is a guest"
+                    + " crash, not a migration fault");
+        }
+        return Optional.empty();
+    }
+
+    CellResult run(Row row, Fault fault) throws Exception {
+        long start = System.nanoTime();
+        String from = lab.owner();
+        String to = Lab.other(from);
+        List<String> problems = new ArrayList<>();
+        String outcome = "?";
+        try {
+            String id = startMigration(row, fault, from, to);
+            Integer cancelStatus = null;
+            if (!fault.isToolFault()) {
+                String landed = holdIn(row, from, to, id);
+                if (landed != null) {
+                    problems.add(landed);
+                }
+                cancelStatus = inject(fault, from, to, id);
+                releaseHolds(to);
+                if (fault == Fault.SOURCE_AGENT_KILL || fault == Fault.DEST_AGENT_KILL) {
+                    lab.agent(fault == Fault.SOURCE_AGENT_KILL ? from : to).start();
+                }
+            }
+            JsonNode status = awaitEnd(from, id);
+            outcome = status.path("phase").asText("?");
+            problems.addAll(expectations(row, fault, status, cancelStatus));
+            problems.addAll(new Invariants(lab).check(from, to, id));
+            if (!problems.isEmpty()) {
+                problems.add("the source's report: " + reportSummary(status));
+            }
+        } catch (Exception e) {
+            problems.add("the suite could not run the cell: " + e);
+        } finally {
+            lab.tool.reset();
+            releaseHolds(to);
+            lab.linkTo(to).heal();
+        }
+        boolean reset = false;
+        if (!problems.isEmpty()) {
+            lab.reset();
+            reset = true;
+        }
+        return CellResult.of(row, fault, outcome, problems, reset, (System.nanoTime() - start) / 1_000_000);
+    }
+
+    private String startMigration(Row row, Fault fault, String from, String to) throws Exception {
+        if (fault.isToolFault()) {
+            lab.tool.at(row.toolStep, fault.toolBehaviour);
+        } else {
+            switch (row) {
+                case CHECK, PRE_SUSPEND, POST_SUSPEND, SYNC -> lab.tool.at(row.toolStep, "hold");
+                case PREPARE -> lab.linkTo(to).holdNext("/prepare ", LinkProxy.Hold.RESPONSE);
+                case SWITCHOVER -> lab.linkTo(to).holdNext("/switchover ", LinkProxy.Hold.REQUEST);
+                case CLEANUP -> lab.linkTo(to).holdNext("/switchover ", LinkProxy.Hold.RESPONSE);
+                case RAM_COPY -> { }
+                default -> throw new IllegalStateException("Invalid row: " + row);
+            }
+        }
+        Map<String, Object> req = new HashMap<>(Map.of("vm", Lab.VM, "to", to, "stepDeadlineSeconds", 20,
+                "convergeTimeoutSeconds", 60));
+        if (row == Row.RAM_COPY) {
+            req.put("bandwidthMiB", RAM_COPY_BANDWIDTH_MIB);
+        }
+        AgentApi.Reply started = lab.api(from).post("/v1/migrations", req);
+        if (started.status() != 202) {
+            throw new IllegalStateException("migrate from " + from + ": HTTP " + started.status() + " " + started.body());
+        }
+        return started.text("id");
+    }
+
+    /** Waits until the migration is held in {@code row}; returns a problem when it never got there. */
+    private String holdIn(Row row, String from, String to, String id) throws Exception {
+        boolean held = switch (row) {
+            case CHECK, PRE_SUSPEND, POST_SUSPEND, SYNC -> lab.tool.awaitHeld(HOLD_LIMIT);
+            case PREPARE, SWITCHOVER -> lab.linkTo(to).awaitHeld(HOLD_LIMIT);
+            case RAM_COPY -> awaitPhase(from, id, "ram-copy", HOLD_LIMIT);
+            case CLEANUP -> {
+                boolean answered = lab.linkTo(to).awaitHeld(HOLD_LIMIT);
+                lab.linkTo(to).release();
+                yield answered && awaitPhase(from, id, "cleanup", Duration.ofSeconds(10));
+            }
+        };
+        if (held) {
+            return null;
+        }
+        JsonNode s = lab.api(from).get("/v1/migrations/" + id).body();
+        return "the fault could not land in " + row.label + ": the migration was at " + s.path("phase").asText("?");
+    }
+
+    private boolean awaitPhase(String host, String id, String phase, Duration limit) throws Exception {
+        long until = System.nanoTime() + limit.toNanos();
+        while (System.nanoTime() < until) {
+            JsonNode s = lab.api(host).get("/v1/migrations/" + id).body();
+            if (phase.equals(s.path("phase").asText())) {
+                return true;
+            }
+            if (!s.path("running").asBoolean(true)) {
+                return false;
+            }
+            Thread.sleep(5);
+        }
+        return false;
+    }
+
+    /** Injects {@code fault}; returns the cancel's HTTP status for a cancel. */
+    private Integer inject(Fault fault, String from, String to, String id) throws Exception {
+        switch (fault) {
+            case SOURCE_AGENT_KILL -> lab.agent(from).kill9();
+            case DEST_AGENT_KILL -> lab.agent(to).kill9();
+            case DEST_QEMU_KILL -> {
+                List<Long> qemus = lab.qemusOf(to);
+                if (qemus.isEmpty()) {
+                    throw new IllegalStateException("no QEMU runs on " + to + " to kill");
+                }
+                qemus.forEach(dev.ferry.proc.Processes::kill);
+            }
+            case LINK_CUT -> {
+                lab.linkTo(to).cut();
+                releaseHolds(to);
+                Thread.sleep(CUT_SECONDS * 1000L);
+                lab.linkTo(to).heal();
+            }
+            case CANCEL -> {
+                return lab.api(from).post("/v1/migrations/" + id + "/cancel", Map.of()).status();
+            }
+            default -> throw new IllegalStateException("Invalid fault for injection: " + fault);
+        }
+        return null;
+    }
+
+    private void releaseHolds(String to) throws Exception {
+        lab.tool.release();
+        lab.linkTo(to).release();
+    }
+
+    /**
+     * Follows the migration on the source until it ended. A restarted source may need a moment to
+     * recover the migration from its journal, so an ended one without a final result is given
+     * {@link #RECOVERY_GRACE} more before the cell looks at it.
+     */
+    private JsonNode awaitEnd(String from, String id) throws Exception {
+        long until = System.nanoTime() + MIGRATION_LIMIT.toNanos();
+        long graceUntil = Long.MAX_VALUE;
+        JsonNode s = null;
+        while (System.nanoTime() < until) {
+            AgentApi.Reply r = lab.api(from).get("/v1/migrations/" + id);
+            s = r.body();
+            if (r.status() == 200 && !s.path("running").asBoolean(true)) {
+                if (FINAL.contains(s.path("phase").asText())) {
+                    return s;
+                }
+                graceUntil = Math.min(graceUntil, System.nanoTime() + RECOVERY_GRACE.toNanos());
+                if (System.nanoTime() > graceUntil) {
+                    return s;
+                }
+            }
+            Thread.sleep(200);
+        }
+        return s;
+    }
+
+    /** What the fault itself must lead to, beyond the invariants every cell checks. */
+    private static List<String> expectations(Row row, Fault fault, JsonNode status, Integer cancelStatus) {
+        List<String> out = new ArrayList<>();
+        String result = status.path("phase").asText();
+        if (status.path("running").asBoolean(false)) {
+            out.add("the migration still runs after " + MIGRATION_LIMIT.toMinutes() + " min (phase " + result + ")");
+            return out;
+        }
+        JsonNode report = status.path("report");
+        if (fault.isToolFault()) {
+            if (result.equals("completed")) {
+                out.add("the migration completed although the tool failed at " + row.toolStep);
+            }
+            if (!report.toString().contains("fpga0")) {
+                out.add("the report does not name the failing device fpga0: " + abbreviate(report.toString()));
+            }
+            if (report.toString().length() > 64 * 1024) {
+                out.add("the report holds " + report.toString().length() + " characters of the tool's output");
+            }
+        }
+        if (fault == Fault.CANCEL) {
+            boolean pastNoReturn = row == Row.SWITCHOVER || row == Row.CLEANUP;
+            int wanted = pastNoReturn ? 409 : 200;
+            if (cancelStatus == null || cancelStatus != wanted) {
+                out.add("cancel answered HTTP " + cancelStatus + ", expected " + wanted);
+            }
+            String resultWanted = pastNoReturn ? "completed" : "rolled-back";
+            if (!result.equals(resultWanted)) {
+                out.add("a cancel in " + row.label + " ended " + result + ", expected " + resultWanted);
+            }
+        }
+        return out;
+    }
+
+    /** The result, the failure and any failed recovery step, as the source reported them. */
+    private static String reportSummary(JsonNode status) {
+        JsonNode report = status.path("report");
+        if (report.isMissingNode() || report.isNull()) {
+            return "none (phase " + status.path("phase").asText("?") + ")";
+        }
+        StringBuilder s = new StringBuilder(report.path("result").asText("?"));
+        JsonNode f = report.path("failure");
+        if (f.isObject()) {
+            s.append(", failure at ").append(f.path("phase").asText()).append(": ").append(f.path("message").asText());
+        }
+        for (JsonNode r : report.path("recoveryFailures")) {
+            s.append(", recovery failed at ").append(r.path("step").asText()).append(": ").append(r.path("message").asText());
+        }
+        return abbreviate(s.toString());
+    }
+
+    static String abbreviate(String s) {
+        return s.length() <= 300 ? s : s.substring(0, 300) + "...";
+    }
+}

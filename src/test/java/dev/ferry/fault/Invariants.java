@@ -1,0 +1,175 @@
+package dev.ferry.fault;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.guest.GuestConsole;
+import dev.ferry.proc.Processes;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The design's invariants, checked after every cell: one running copy of the guest (one agent
+ * lists it running, one QEMU for it on either host), the guest ticking there with the PCRs it
+ * booted with, nothing of it left on the other host (run directory, QEMU, swtpm, an open TCP
+ * port such as an NBD export), and the migration in a final state on both hosts. Each broken
+ * invariant is one line of the cell's verdict.
+ */
+final class Invariants {
+    private static final Duration TICKS = Duration.ofSeconds(10);
+    private static final Duration PCRS = Duration.ofSeconds(6);
+
+    private final Lab lab;
+
+    Invariants(Lab lab) {
+        this.lab = lab;
+    }
+
+    List<String> check(String from, String to, String migrationId) throws Exception {
+        List<String> broken = new ArrayList<>();
+        String owner = oneRunningCopy(broken);
+        if (owner != null) {
+            lab.owner(owner);
+            guestIsWell(owner, broken);
+            leftNothing(Lab.other(owner), broken);
+        }
+        noOpenPorts(broken);
+        journalsFinal(from, to, migrationId, broken);
+        lab.harvestWrites();
+        return broken;
+    }
+
+    /** Returns the host that runs the guest, or null (and says why) when that is not exactly one. */
+    private String oneRunningCopy(List<String> broken) {
+        String onA = lab.api(Lab.A).vmState(Lab.VM);
+        String onB = lab.api(Lab.B).vmState(Lab.VM);
+        List<Long> qa = lab.qemusOf(Lab.A);
+        List<Long> qb = lab.qemusOf(Lab.B);
+        String states = "host-a lists it " + onA + " with " + qa.size() + " QEMU, host-b " + onB + " with " + qb.size() + " QEMU";
+        boolean runsOnA = onA.equals("running");
+        boolean runsOnB = onB.equals("running");
+        if (runsOnA == runsOnB) {
+            broken.add((runsOnA ? "two running copies: " : "no running copy: ") + states);
+            return null;
+        }
+        String owner = runsOnA ? Lab.A : Lab.B;
+        if (qa.size() + qb.size() != 1 || lab.qemusOf(owner).size() != 1) {
+            broken.add("not exactly one QEMU, on " + owner + " (" + states + ")");
+        }
+        return owner;
+    }
+
+    private void guestIsWell(String owner, List<String> broken) throws Exception {
+        Path log = lab.serialLog(owner);
+        long tick = GuestConsole.read(log).lastTick();
+        GuestConsole later = GuestConsole.await(log, c -> c.lastTick() >= tick + 5, TICKS);
+        if (later.lastTick() < tick + 5) {
+            broken.add("the guest on " + owner + " does not tick (tick " + later.lastTick() + " for " + TICKS.toSeconds() + " s)");
+        }
+        GuestConsole withPcrs = GuestConsole.await(log, c -> c.pcrs().size() == 8, PCRS);
+        if (!withPcrs.pcrs().equals(lab.pcrsAtBoot())) {
+            broken.add("PCRs on " + owner + " differ from boot: " + withPcrs.pcrs().keySet() + " printed, "
+                    + differing(withPcrs.pcrs()) + " differ");
+        }
+        lab.sawWrites(withPcrs);
+    }
+
+    private List<Integer> differing(Map<Integer, String> now) {
+        return lab.pcrsAtBoot().keySet().stream().filter(i -> !lab.pcrsAtBoot().get(i).equals(now.get(i))).toList();
+    }
+
+    private void leftNothing(String host, List<String> broken) throws IOException {
+        Path run = lab.agent(host).dataDir().resolve("run");
+        if (Files.isDirectory(run)) {
+            try (Stream<Path> left = Files.list(run)) {
+                List<String> names = left.map(p -> p.getFileName().toString()).toList();
+                if (!names.isEmpty()) {
+                    broken.add(host + " (without the VM) keeps run directories " + names);
+                }
+            }
+        }
+        List<String> kept = lab.processesIn(lab.agent(host).dataDir()).stream().map(Invariants::program).toList();
+        if (!kept.isEmpty()) {
+            broken.add(host + " (without the VM) keeps processes " + kept);
+        }
+    }
+
+    /** An NBD export or a migration listener left open shows as a TCP port of a process the agents started. */
+    private void noOpenPorts(List<String> broken) throws IOException {
+        Map<String, Integer> listening = listeningSocketInodes();
+        for (long pid : lab.processesIn(lab.root)) {
+            Path fds = Path.of("/proc", Long.toString(pid), "fd");
+            List<Path> links;
+            try (Stream<Path> s = Files.list(fds)) {
+                links = s.toList();
+            } catch (IOException e) {
+                continue;
+            }
+            for (Path fd : links) {
+                String target;
+                try {
+                    target = Files.readSymbolicLink(fd).toString();
+                } catch (IOException e) {
+                    continue;
+                }
+                if (target.startsWith("socket:[")) {
+                    Integer port = listening.get(target.substring(8, target.length() - 1));
+                    if (port != null) {
+                        broken.add(program(pid) + " listens on TCP port " + port);
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code name (pid N)}, for a verdict that stays readable in a table cell. */
+    private static String program(long pid) {
+        String argv0 = Processes.arguments(pid).map(a -> a.get(0)).orElse("?");
+        return argv0.substring(argv0.lastIndexOf('/') + 1) + " (pid " + pid + ")";
+    }
+
+    private static Map<String, Integer> listeningSocketInodes() throws IOException {
+        Map<String, Integer> out = new HashMap<>();
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            Path p = Path.of(table);
+            if (!Files.exists(p)) {
+                continue;
+            }
+            for (String line : Files.readAllLines(p).subList(1, Files.readAllLines(p).size())) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 9 && f[3].equals("0A")) {
+                    String local = f[1];
+                    out.put(f[9], Integer.parseInt(local.substring(local.lastIndexOf(':') + 1), 16));
+                }
+            }
+        }
+        return out;
+    }
+
+    private void journalsFinal(String from, String to, String id, List<String> broken) throws Exception {
+        for (String host : List.of(from, to)) {
+            AgentApi.Reply r;
+            try {
+                r = lab.api(host).get("/v1/migrations/" + id);
+            } catch (IOException e) {
+                broken.add(host + " does not answer: " + e.getMessage());
+                continue;
+            }
+            if (r.status() == 404 && host.equals(to)) {
+                continue;
+            }
+            JsonNode s = r.body();
+            String phase = s.path("phase").asText("?");
+            if (r.status() != 200 || s.path("running").asBoolean(false) || !FaultRun.FINAL.contains(phase)) {
+                broken.add("migration " + id + " on " + host + (host.equals(from) ? " (source)" : " (destination)")
+                        + " is not final: " + (r.status() == 200 ? phase + (s.path("running").asBoolean() ? ", running" : "")
+                        : "HTTP " + r.status()));
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+package dev.ferry.fault;
+
+/** The matrix's rows: the migration phases a fault lands in, with the tool step that runs in each (if any). */
+enum Row {
+    CHECK("check", "check"),
+    PREPARE("prepare", null),
+    PRE_SUSPEND("pre-suspend", "pre-suspend"),
+    RAM_COPY("ram-copy", null),
+    POST_SUSPEND("post-suspend", "post-suspend"),
+    SYNC("sync", "sync"),
+    SWITCHOVER("switchover", null),
+    CLEANUP("cleanup", null);
+
+    final String label;
+    /** The external tool's step in this phase, or null when no tool runs in it. */
+    final String toolStep;
+
+    Row(String label, String toolStep) {
+        this.label = label;
+        this.toolStep = toolStep;
+    }
+
+    /** How the suite holds a migration in this phase while it injects a fault that is not the tool's. */
+    String howHeld() {
+        return switch (this) {
+            case CHECK, PRE_SUSPEND, POST_SUSPEND, SYNC -> "the tool waits at its " + toolStep + " step until the suite lets it go";
+            case PREPARE -> "the link proxy holds the destination's answer to prepare (its incoming QEMU runs)";
+            case RAM_COPY -> "the fault lands when the source reports ram-copy (bandwidth capped at "
+                    + FaultRun.RAM_COPY_BANDWIDTH_MIB + " MiB/s so the copy lasts a few seconds)";
+            case SWITCHOVER -> "the link proxy holds the source's switchover request before the destination sees it";
+            case CLEANUP -> "the link proxy holds the destination's switchover answer (it owns and runs the guest), "
+                    + "delivers it, and the fault lands when the source reports cleanup";
+        };
+    }
+}
