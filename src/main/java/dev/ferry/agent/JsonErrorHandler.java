@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.Locale;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.handler.ErrorHandler;
 
@@ -14,6 +17,20 @@ final class JsonErrorHandler extends ErrorHandler {
 
     JsonErrorHandler(ObjectMapper json) {
         this.json = json;
+    }
+
+    /** Requests the HTTP parser refuses (a NUL in the path) never reach a handler; Jetty asks here for their body. */
+    @Override
+    public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
+        fields.put(HttpHeader.CONTENT_TYPE, "application/json");
+        try {
+            return ByteBuffer.wrap(json.writeValueAsBytes(ApiJson.ErrorResponse.of(status == 400 ? "invalid_request"
+                    : "http_" + status, "the request was refused before it reached the API: "
+                    + (reason == null ? "bad message" : reason.toLowerCase(Locale.ROOT))
+                    + "; check the path for characters such as NUL")));
+        } catch (IOException e) {
+            return super.badMessageError(status, reason, fields);
+        }
     }
 
     @Override

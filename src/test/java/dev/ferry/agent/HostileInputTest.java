@@ -1,7 +1,6 @@
 package dev.ferry.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -28,14 +27,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.TestInstance;
-import org.opentest4j.TestAbortedException;
 
 /**
  * Every endpoint against bad input: malformed JSON, a 2 MiB body, unknown fields, and hostile
  * strings as names, ids, hosts and files. Each must be refused with a 4xx and a JSON error that
  * says something, change nothing (the VMs, their processes and the migration history stay as
  * they were), and leave the agent serving. The agent runs the real spec parser on a fake VM host.
- * Cases that fail because of a known bug in the agent are listed in {@link KnownBug}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HostileInputTest {
@@ -47,29 +44,6 @@ class HostileInputTest {
     private static final List<String> HOSTILE = List.of("../../etc/passwd", "a b", "$(reboot)", "'; DROP TABLE vms;--",
             "x".repeat(3000), "nul\u0000byte", "ünïcødé-漢字-🚀", "..", "%2e%2e", "web1/../web2", "web1\nSet-Cookie: x=1");
 
-    /**
-     * Bugs in the agent this test found, each with the cases it breaks. Such a case still runs: while it
-     * fails it is reported as aborted with the bug's description, and once it passes it fails,
-     * asking for its entry here to go. Nothing else may fail.
-     */
-    private enum KnownBug {
-        JETTY_HTML_ERROR("a NUL (%00) in the path is refused by Jetty with its own HTML 400 page, not the API's JSON"
-                + " error; fix: give Javalin's Jetty server an error handler that writes ApiJson.ErrorResponse"),
-        NUL_PATH_IS_500("a NUL in a file or baseDir makes Path.of throw InvalidPathException, answered 500 internal;"
-                + " fix: turn InvalidPathException into AgentException.Kind.INVALID where request paths are read"),
-        PEER_PREPARE_500("peer prepare answers a spec that does not parse with 500 vm_failed; fix: answer 400"
-                + " invalid_spec (DestinationMigrations.prepare: SpecException is the caller's fault)"),
-        PEER_ANY_ID("peer endpoints take any string as a migration id: check answers 200, prepare starts work, and"
-                + " switchover or abort of a migration this host never prepared writes a rolled-back record into"
-                + " the history; fix: refuse ids that are not [a-z0-9-]{1,64} with 400, and answer an unknown id"
-                + " without recording anything");
-
-        final String description;
-
-        KnownBug(String description) {
-            this.description = description;
-        }
-    }
 
     private Path dir;
     private FakeVmHost vmHost;
@@ -130,11 +104,11 @@ class HostileInputTest {
                 continue;
             }
             String path = e.path().formatted("web2");
-            tests.add(refused(e.label() + " with malformed JSON", e.method(), path, "{\"spec\": \"name: x\", ", null));
-            tests.add(refused(e.label() + " with a 2 MiB body", e.method(), path, TWO_MIB, null));
+            tests.add(refused(e.label() + " with malformed JSON", e.method(), path, "{\"spec\": \"name: x\", "));
+            tests.add(refused(e.label() + " with a 2 MiB body", e.method(), path, TWO_MIB));
             tests.add(refused(e.label() + " with an unknown field", e.method(), path,
-                    e.validBody().replaceFirst("\\{", "{\"bogus\": 1, "), null));
-            tests.add(refused(e.label() + " with JSON of the wrong shape", e.method(), path, "[1, 2, 3]", null));
+                    e.validBody().replaceFirst("\\{", "{\"bogus\": 1, ")));
+            tests.add(refused(e.label() + " with JSON of the wrong shape", e.method(), path, "[1, 2, 3]"));
         }
         return tests.stream();
     }
@@ -150,8 +124,7 @@ class HostileInputTest {
                 String path = e.path().formatted(URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20"));
                 boolean peer = e.path().startsWith("/v1/peer/");
                 String body = peer ? peerBody(name) : e.validBody();
-                KnownBug bug = name.contains("\u0000") ? KnownBug.JETTY_HTML_ERROR : peer ? KnownBug.PEER_ANY_ID : null;
-                tests.add(refused(e.label() + " with {x} = " + shown(name), e.method(), path, body, bug));
+                tests.add(refused(e.label() + " with {x} = " + shown(name), e.method(), path, body));
             }
         }
         return tests.stream();
@@ -162,35 +135,26 @@ class HostileInputTest {
         List<DynamicTest> tests = new ArrayList<>();
         for (String s : HOSTILE) {
             String q = jsonString(s);
-            KnownBug nulPath = s.contains("\u0000") ? KnownBug.NUL_PATH_IS_500 : null;
             tests.add(refused("define a VM named " + shown(s), "POST", "/v1/vms",
-                    "{\"spec\": " + jsonString("name: " + q + "\nmemoryMiB: 64\n") + ", \"baseDir\": \"/\"}", null));
+                    "{\"spec\": " + jsonString("name: " + q + "\nmemoryMiB: 64\n") + ", \"baseDir\": \"/\"}"));
             tests.add(refused("define with baseDir " + shown(s), "POST", "/v1/vms",
-                    "{\"spec\": \"name: web9\\nmemoryMiB: 64\\nkernel: k\\n\", \"baseDir\": " + q + "}", nulPath));
+                    "{\"spec\": \"name: web9\\nmemoryMiB: 64\\nkernel: k\\n\", \"baseDir\": " + q + "}"));
             tests.add(refused("migrate a VM named " + shown(s), "POST", "/v1/migrations",
-                    "{\"vm\": " + q + ", \"to\": \"node2\"}", null));
+                    "{\"vm\": " + q + ", \"to\": \"node2\"}"));
             tests.add(refused("migrate web2 to " + shown(s), "POST", "/v1/migrations",
-                    "{\"vm\": \"web2\", \"to\": " + q + "}", null));
-            tests.add(refused("save web1 into " + shown(s), "POST", "/v1/vms/web1/save", "{\"file\": " + q + "}", nulPath));
-            tests.add(refused("restore from " + shown(s), "POST", "/v1/restore", "{\"file\": " + q + "}", nulPath));
+                    "{\"vm\": \"web2\", \"to\": " + q + "}"));
+            tests.add(refused("save web1 into " + shown(s), "POST", "/v1/vms/web1/save", "{\"file\": " + q + "}"));
+            tests.add(refused("restore from " + shown(s), "POST", "/v1/restore", "{\"file\": " + q + "}"));
             tests.add(refused("peer prepare of a spec named " + shown(s), "POST", "/v1/peer/migrations/m2/prepare",
                     "{\"migrationId\": \"m2\", \"sourceHost\": " + q + ", \"spec\": " + jsonString("name: " + q + "\n")
-                            + ", \"mode\": " + q + "}", KnownBug.PEER_PREPARE_500));
+                            + ", \"mode\": " + q + "}"));
         }
         return tests.stream();
     }
 
-    private DynamicTest refused(String name, String method, String path, String body, KnownBug bug) {
-        return DynamicTest.dynamicTest(name, () -> {
-            List<String> problems = problems(method, path, body);
-            if (bug == null) {
-                assertThat(problems).as("%s %s", method, path).isEmpty();
-            } else if (problems.isEmpty()) {
-                fail("known bug " + bug + " no longer shows in this case; remove it from KnownBug: " + bug.description);
-            } else {
-                throw new TestAbortedException("known bug " + bug + ": " + bug.description + " (here: " + problems + ")");
-            }
-        });
+    private DynamicTest refused(String name, String method, String path, String body) {
+        return DynamicTest.dynamicTest(name, () ->
+                assertThat(problems(method, path, body)).as("%s %s", method, path).isEmpty());
     }
 
     /** Sends one request; returns how the agent's answer falls short of a clean refusal, or nothing. */
