@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
 final class PeerClient implements Destination {
     private static final Logger log = LoggerFactory.getLogger(PeerClient.class);
     private static final Duration CALL_TIMEOUT = Duration.ofSeconds(120);
+    private static final Duration ABORT_PATIENCE = Duration.ofSeconds(60);
 
     private final String peerName;
     private final URI base;
@@ -76,9 +77,22 @@ final class PeerClient implements Destination {
         }
     }
 
+    /** Retried while the peer cannot be reached: an abort that never arrives would leave its incoming VM behind. */
     @Override
     public void abort() throws MigrationException {
-        call("abort");
+        Instant until = clock.instant().plus(ABORT_PATIENCE);
+        while (true) {
+            try {
+                call("abort");
+                return;
+            } catch (Unreachable e) {
+                if (clock.instant().isAfter(until)) {
+                    throw e;
+                }
+                log.warn("abort: {}; trying again", e.getMessage());
+                sleep();
+            }
+        }
     }
 
     /** The peer's answer to "whose is the VM of this migration?", for a source recovering after a restart. */

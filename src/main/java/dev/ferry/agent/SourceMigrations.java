@@ -216,8 +216,10 @@ final class SourceMigrations {
             }
             return;
         }
+        // Only a destination that never answered leaves the owner unknown; one that said "not taken"
+        // leaves the VM here even when the rollback itself failed.
         boolean ownerUnknown = report.result() == Result.FAILED && report.failure() != null
-                && Phase.SWITCHOVER.wireName().equals(report.failure().phase());
+                && MigrationCoordinator.OWNER_UNKNOWN.equals(report.failure().step());
         if (ownerUnknown) {
             log.error("vm '{}': left paused and recorded as migrating until the destination answers", vm);
             return;

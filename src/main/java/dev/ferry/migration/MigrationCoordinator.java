@@ -35,6 +35,8 @@ public final class MigrationCoordinator {
     /** CHECK's journal detail: whether a rollback, even one after a restart, resumes the guest. */
     public static final String GUEST_WAS_RUNNING = "guest was running";
     public static final String GUEST_WAS_PAUSED = "guest was paused";
+    /** The failure step of a migration whose destination never said whether it took the VM. */
+    public static final String OWNER_UNKNOWN = "owner-unknown";
 
     private final Clock clock;
     private final ExecutorService stepExecutor;
@@ -129,7 +131,7 @@ public final class MigrationCoordinator {
             return rollBackAfterSwitchoverRefused(rec, devices, source, destination, progress, e);
         } catch (MigrationException | RuntimeException e) {
             // Nobody can say who owns the VM now; resuming the source could run it twice.
-            Failure f = new Failure(Phase.SWITCHOVER.wireName(), null, null, DeviceSteps.message(e)
+            Failure f = new Failure(Phase.SWITCHOVER.wireName(), null, OWNER_UNKNOWN, DeviceSteps.message(e)
                     + "; the source keeps the guest paused and will not resume it until the destination answers");
             return rec.finish(Result.FAILED, List.of(), f);
         }

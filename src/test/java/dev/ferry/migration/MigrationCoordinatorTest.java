@@ -254,6 +254,7 @@ class MigrationCoordinatorTest {
 
         assertThat(report.result()).isEqualTo(Result.FAILED);
         assertThat(report.failure().message()).contains("will not resume it");
+        assertThat(report.failure().step()).isEqualTo(MigrationCoordinator.OWNER_UNKNOWN);
         assertThat(log.lines).doesNotContain("source resume", "dest abort", "source release");
         assertThat(log.matching("recover")).isEmpty();
     }
