@@ -38,8 +38,9 @@ final class MatrixReport {
         StringBuilder md = new StringBuilder();
         md.append("# Fault-injection matrix\n\n");
         md.append("Written by `dev.ferry.fault.FaultMatrixIT` on ").append(LocalDate.now()).append(" (")
-                .append(full ? "every cell: `mvn -B -o verify -Pfault-matrix -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false`"
-                        : "the representative subset that plain `mvn verify` runs; `-Pfault-matrix` runs every cell")
+                .append(full ? "every cell, as plain `mvn verify` and `mvn -B verify -Pfault-matrix -Dtest=NONE"
+                        + " -Dsurefire.failIfNoSpecifiedTests=false` run them"
+                        : "a subset asked for with -Dferry.faultMatrix=subset or -Dferry.faultCells")
                 .append("). Do not edit by hand.\n\n");
         md.append("Cells run: ").append(passed + failed).append(", passed: ").append(passed).append(", failed: ").append(failed)
                 .append(", not applicable: ").append(count(CellResult.Status.NOT_APPLICABLE));
@@ -47,10 +48,11 @@ final class MatrixReport {
             md.append(", not run in this subset: ").append(count(CellResult.Status.NOT_RUN));
         }
         md.append(". The matrix took ").append(took.toSeconds()).append(" s on this machine.\n\n");
-        md.append("Running every cell takes longer than the 8 minutes plain `mvn verify` may spend on it on a 2-core machine,"
-                + " so plain `mvn verify` runs a representative subset, at least one cell in every row and every column: ")
-                .append(subset.stream().sorted().map(c -> "`" + c + "`").collect(Collectors.joining(", ")))
-                .append(" (about 75 s). The `fault-matrix` profile runs every cell and writes this file.\n\n");
+        if (!full) {
+            md.append("Cells in this run: ")
+                    .append(subset.stream().sorted().map(c -> "`" + c + "`").collect(Collectors.joining(", ")))
+                    .append(".\n\n");
+        }
         md.append("After the last cell the guest was stopped and its data disk verified: ").append(diskVerdict).append("\n\n");
         md.append("| phase \\ fault |");
         for (Fault f : Fault.values()) {
