@@ -1,0 +1,16 @@
+/**
+ * Devices in migration: the one contract every device follows ({@link dev.ferry.device.DeviceController}:
+ * check, pre-suspend, post-suspend, sync, recover, after-resume), the built-in controllers, and
+ * the external tools that move devices Ferry cannot move in-band.
+ *
+ * <p>{@link dev.ferry.device.DeviceControllers} is the only place that looks at device types: it
+ * binds each device of a {@code VmSpec} to a controller. Devices whose state travels in QEMU's
+ * own stream get an in-band controller that does nothing; a configured tool
+ * ({@link dev.ferry.device.ToolSpec}, run by {@link dev.ferry.device.ToolRunner} in the ferry or
+ * xen dialect with {@link dev.ferry.device.ToolArguments}) takes over what Ferry cannot move;
+ * devices nothing can move refuse at check with the reason and the fix. Local disks are copied
+ * with {@link dev.ferry.device.DiskMirror} into an {@link dev.ferry.device.NbdExport} the
+ * destination created ({@link dev.ferry.device.DiskImages}, {@link dev.ferry.device.DiskSpaceRule}).
+ * Controllers reach the VM's QEMU only through {@link dev.ferry.device.GuestControl}.
+ */
+package dev.ferry.device;
