@@ -1,24 +1,12 @@
 package dev.ferry.cli;
 
 import dev.ferry.agent.HostInfo;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 
 /** {@code ferry host ...}: what an agent's host is and has. */
 @Command(name = "host", mixinStandardHelpOptions = true, description = "Inspect an agent's host.",
         subcommands = HostCommand.Info.class)
-final class HostCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
-    /** Without a subcommand, lists them (on stderr, since nothing was done) and counts as a usage error. */
-    @Override
-    public Integer call() {
-        spec.commandLine().usage(spec.commandLine().getErr());
-        return CliFailure.USAGE;
-    }
+final class HostCommand extends CommandGroup {
 
     @Command(name = "info", mixinStandardHelpOptions = true,
             description = "Show the host's name, Ferry, QEMU and swtpm versions, and the CPUs and memory left for VMs.")

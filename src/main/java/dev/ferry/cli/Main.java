@@ -3,12 +3,9 @@ package dev.ferry.cli;
 import dev.ferry.agent.FerryVersion;
 import java.io.PrintWriter;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 
 /**
  * Entry point of the {@code ferry} command line. Exit codes: 0 success, 1 the agent refused or
@@ -27,16 +24,7 @@ import picocli.CommandLine.Spec;
                 RestoreCommand.class,
                 GuestCommand.class,
         })
-public final class Main implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
-    /** Without a subcommand, lists them (on stderr, since nothing was done) and counts as a usage error. */
-    @Override
-    public Integer call() {
-        spec.commandLine().usage(spec.commandLine().getErr());
-        return CliFailure.USAGE;
-    }
+public final class Main extends CommandGroup {
 
     public static void main(String[] args) {
         int code = run(args, System.getenv(), new PrintWriter(System.out, true), new PrintWriter(System.err, true));

@@ -2,25 +2,14 @@ package dev.ferry.cli;
 
 import dev.ferry.agent.MigrationStatus;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code ferry migration list|show|cancel}: the migrations an agent ran or runs. */
 @Command(name = "migration", mixinStandardHelpOptions = true,
         description = "List, inspect and cancel the migrations and saves an agent has run or is running.",
         subcommands = {MigrationCommand.ListMigrations.class, MigrationCommand.Show.class, MigrationCommand.Cancel.class})
-final class MigrationCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public Integer call() {
-        spec.commandLine().usage(spec.commandLine().getErr());
-        return CliFailure.USAGE;
-    }
+final class MigrationCommand extends CommandGroup {
 
     /** The history as the API sends it. */
     record History(List<MigrationStatus> migrations) {}

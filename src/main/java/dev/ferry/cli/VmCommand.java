@@ -8,11 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.temporal.ChronoUnit;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code ferry vm ...}: define VMs on an agent's host and drive their lifecycle. */
 @Command(name = "vm", mixinStandardHelpOptions = true,
@@ -20,16 +17,7 @@ import picocli.CommandLine.Spec;
         subcommands = {VmCommand.Define.class, VmCommand.ListVms.class, VmCommand.Show.class,
                 VmCommand.Start.class, VmCommand.Pause.class, VmCommand.Resume.class,
                 VmCommand.Stop.class, VmCommand.Destroy.class, VmCommand.Undefine.class})
-final class VmCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
-    /** Without a subcommand, lists them (on stderr, since nothing was done) and counts as a usage error. */
-    @Override
-    public Integer call() {
-        spec.commandLine().usage(spec.commandLine().getErr());
-        return CliFailure.USAGE;
-    }
+final class VmCommand extends CommandGroup {
 
     @Command(name = "define", mixinStandardHelpOptions = true,
             description = {"Define a VM from a YAML spec file.",
