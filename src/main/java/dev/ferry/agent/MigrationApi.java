@@ -26,7 +26,7 @@ record MigrationApi(SourceMigrations source, DestinationMigrations destination, 
                 json, workers, steps);
         DestinationMigrations destination = new DestinationMigrations(vms, leases, parts.resources(), parts.clock());
         destination.use(new IncomingMigrations(parts.vmHost(), destination,
-                r -> new StoreJournal(vms.store(), vmOf(r.spec()), JournalEntry.Role.DESTINATION, r.sourceHost(), parts.clock()),
+                r -> new StoreJournal(vms.store(), DestinationMigrations.vmName(r.spec()), JournalEntry.Role.DESTINATION, r.sourceHost(), parts.clock()),
                 devices, config.listen(), parts.clock(), images, config.dataDir().resolve("images")));
         ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(daemons("ferry-recovery"));
         SourceRecovery recovery = new SourceRecovery(config, vms, leases, parts.specs(), devices, parts.clock(), json, retries);
@@ -37,10 +37,6 @@ record MigrationApi(SourceMigrations source, DestinationMigrations destination, 
     void recoverAtStart(AgentConfig config, Agent.Parts parts) {
         destination.recoverAtStart(parts.vmHost(), config.dataDir().resolve("images"));
         recovery.recoverAtStart();
-    }
-
-    private static String vmOf(String spec) {
-        return DestinationMigrations.vmName(spec);
     }
 
     private static ThreadFactory daemons(String name) {

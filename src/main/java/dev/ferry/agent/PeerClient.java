@@ -63,33 +63,26 @@ final class PeerClient implements Destination {
 
     @Override
     public Switchover switchover() throws MigrationException {
-        Instant until = clock.instant().plus(switchoverPatience);
-        while (true) {
-            try {
-                return json.convertValue(call("switchover"), Switchover.class);
-            } catch (Unreachable e) {
-                if (clock.instant().isAfter(until)) {
-                    throw e;
-                }
-                log.warn("switchover: {}; trying again", e.getMessage());
-                sleep();
-            }
-        }
+        return json.convertValue(callPatiently("switchover", switchoverPatience), Switchover.class);
     }
 
     /** Retried while the peer cannot be reached: an abort that never arrives would leave its incoming VM behind. */
     @Override
     public void abort() throws MigrationException {
-        Instant until = clock.instant().plus(ABORT_PATIENCE);
+        callPatiently("abort", ABORT_PATIENCE);
+    }
+
+    /** {@link #call}, asked again every second while the peer does not answer at all, for up to {@code patience}. */
+    private JsonNode callPatiently(String step, Duration patience) throws MigrationException {
+        Instant until = clock.instant().plus(patience);
         while (true) {
             try {
-                call("abort");
-                return;
+                return call(step);
             } catch (Unreachable e) {
                 if (clock.instant().isAfter(until)) {
                     throw e;
                 }
-                log.warn("abort: {}; trying again", e.getMessage());
+                log.warn("{}: {}; trying again", step, e.getMessage());
                 sleep();
             }
         }
@@ -163,7 +156,7 @@ final class PeerClient implements Destination {
             Thread.sleep(1000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new MigrationException("interrupted while retrying the switchover", e);
+            throw new MigrationException("interrupted while waiting to ask agent again", e);
         }
     }
 }

@@ -348,14 +348,18 @@ final class SourceMigrations {
         return config.dataDir().resolve("logs").resolve(vm + "." + migrationId + ".serial.log");
     }
 
-    private static void release(VmHandle handle, Path keep) throws MigrationException {
+    /** Copies the serial log of a VM that is leaving this host (its guest is stopped for good) to {@code keep}. */
+    static void keepSerialLog(VmHandle handle, Path keep) {
         try {
-            // The guest is stopped for good here, so the copy is its whole log on this host.
             Files.createDirectories(keep.getParent());
             Files.copy(handle.serialLog(), keep, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             log.warn("vm '{}': cannot keep its serial log at {}: {}", handle.name(), keep, e.getMessage());
         }
+    }
+
+    private static void release(VmHandle handle, Path keep) throws MigrationException {
+        keepSerialLog(handle, keep);
         try {
             handle.destroy();
         } catch (VmException e) {

@@ -18,11 +18,8 @@ import dev.ferry.vm.VmException;
 import dev.ferry.vm.VmHandle;
 import dev.ferry.vm.VmSpec;
 import dev.ferry.vm.VmState;
-import java.io.IOException;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -123,7 +120,7 @@ final class SourceRecovery {
     private void leave(MigrationRecord m, VmRecord vm) {
         Optional<VmHandle> handle = vms.handle(vm.name());
         if (handle.isPresent()) {
-            keepSerialLog(handle.get(), m);
+            SourceMigrations.keepSerialLog(handle.get(), SourceMigrations.keptSerialLog(config, m.vm(), m.id()));
             try {
                 handle.get().destroy();
             } catch (VmException e) {
@@ -217,16 +214,6 @@ final class SourceRecovery {
         vms.store().saveMigration(new MigrationRecord(m.id(), m.vm(), m.role(), m.peer(), m.mode(), result, null,
                 m.startedAt(), clock.instant()));
         log.warn("migration {} of vm '{}' settled after a restart: {} ({})", m.id(), m.vm(), result, detail);
-    }
-
-    private void keepSerialLog(VmHandle handle, MigrationRecord m) {
-        Path keep = SourceMigrations.keptSerialLog(config, m.vm(), m.id());
-        try {
-            Files.createDirectories(keep.getParent());
-            Files.copy(handle.serialLog(), keep, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            log.warn("cannot keep the serial log of vm '{}': {}", m.vm(), e.getMessage());
-        }
     }
 
     private PeerClient peer(MigrationRecord m) {

@@ -206,11 +206,6 @@ public final class IncomingMigrations {
         return host.ownership(migrationId);
     }
 
-    /** Forgets migrations that ended here; their answers are no longer needed once the source has them. */
-    public void forget(String migrationId) {
-        incoming.remove(migrationId);
-    }
-
     /** Destroys the incoming VM and its backends, if any; refuses once the VM is owned here. */
     public void abort(String migrationId) throws MigrationException {
         Incoming in = incoming.get(migrationId);

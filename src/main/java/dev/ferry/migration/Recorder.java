@@ -66,10 +66,6 @@ final class Recorder {
         return clock.instant();
     }
 
-    Clock clock() {
-        return clock;
-    }
-
     void step(StepTiming timing) {
         steps.add(timing);
     }
