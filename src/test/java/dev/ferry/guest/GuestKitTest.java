@@ -41,7 +41,7 @@ class GuestKitTest {
 
     @Test
     void inUserCache_usesTheFerryGuestDirectory() {
-        assertThat(GuestKit.inUserCache(new ProcessRunner()).cacheDir()).endsWith(Path.of("ferry", "guest"));
+        assertThat(GuestKit.inUserCache(new ProcessRunner()).cacheDir()).endsWithRaw(Path.of("ferry", "guest"));
     }
 
     @Test
