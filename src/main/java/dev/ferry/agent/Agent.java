@@ -1,5 +1,9 @@
 package dev.ferry.agent;
 
+import dev.ferry.device.DeviceControllers;
+import dev.ferry.device.DiskImages;
+import dev.ferry.device.ToolRunner;
+import dev.ferry.migration.Migrations;
 import dev.ferry.proc.ProcessRunner;
 import dev.ferry.vm.QemuHost;
 import dev.ferry.vm.VmHost;
@@ -64,9 +68,11 @@ public final class Agent implements AutoCloseable {
     private final Javalin http;
     private final ScheduledExecutorService watcher;
     private final VmTable vms;
+    private final Migrations migrations;
 
     private Agent(AgentConfig config, DataDirLock lock, StateStore store, EventBus events, VmTable vms,
-                  AgentService service, Javalin http, ScheduledExecutorService watcher) {
+                  AgentService service, Javalin http, Migrations migrations, ScheduledExecutorService watcher) {
+        this.migrations = migrations;
         this.config = config;
         this.lock = lock;
         this.store = store;
@@ -87,6 +93,7 @@ public final class Agent implements AutoCloseable {
         DataDirLock lock = DataDirLock.acquire(config.dataDir());
         StateStore store = null;
         Javalin http = null;
+        Migrations migrations = null;
         try {
             store = StateStore.open(config.databaseFile());
             EventBus events = new EventBus();
@@ -97,11 +104,12 @@ public final class Agent implements AutoCloseable {
             HostFacts host = HostFacts.probe(config, parts.versions(), parts.resources());
             AgentService service = new AgentService(vms, parts.vmHost(), leases, parts.specs(), config.dataDir(),
                     parts.clock(), host);
-            MigrationApi migrations = MigrationApi.create(config, parts, vms, leases);
-            migrations.recoverAtStart(config, parts);
+            migrations = migrations(config, parts, vms, leases, store);
+            migrations.recoverAtStart();
             http = HttpApi.create(service, migrations, events).start(config.listen(), config.port());
             writePortFile(config.portFile(), http.port());
-            Agent agent = new Agent(config, lock, store, events, vms, service, http, exitChecks(reconciler));
+            Agent agent = new Agent(config, lock, store, events, vms, service, http, migrations,
+                    exitChecks(config.host(), reconciler));
             log.info("agent '{}' listening on {} (data in {}, qemu {}, swtpm {})", config.host(), agent.url(),
                     config.dataDir(), host.qemuVersion(), host.swtpmVersion());
             return agent;
@@ -109,12 +117,26 @@ public final class Agent implements AutoCloseable {
             if (http != null) {
                 http.stop();
             }
+            if (migrations != null) {
+                migrations.close();
+            }
             if (store != null) {
                 store.close();
             }
             lock.close();
             throw e;
         }
+    }
+
+    /** Both sides of migrations on this host, with the real tools, disks and runtime. */
+    private static Migrations migrations(AgentConfig config, Parts parts, VmTable vms, JobLeases leases,
+                                         StateStore store) {
+        ProcessRunner runner = new ProcessRunner();
+        return new Migrations(new Migrations.Setup(config.host(), config.peers(), config.listen(),
+                config.dataDir().resolve("images"), config.dataDir().resolve("logs"),
+                new DeviceControllers(ToolSpecs.of(config.tools()), new ToolRunner(runner)), new DiskImages(runner),
+                parts.vmHost(), new AgentVms(vms, leases, parts.specs(), parts.resources()), store, parts.clock(),
+                ApiJson.lenient()));
     }
 
     /**
@@ -134,9 +156,9 @@ public final class Agent implements AutoCloseable {
         }
     }
 
-    private static ScheduledExecutorService exitChecks(Reconciler reconciler) {
+    private static ScheduledExecutorService exitChecks(String host, Reconciler reconciler) {
         ScheduledExecutorService watcher = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "ferry-vm-exit-check");
+            Thread t = new Thread(r, "ferry-" + host + "-vm-exit-check");
             t.setDaemon(true);
             return t;
         });
@@ -188,8 +210,10 @@ public final class Agent implements AutoCloseable {
     /** Stops serving and lets go of every VM; the VMs keep running and a new agent can reattach. */
     @Override
     public void close() {
-        watcher.shutdownNow();
+        // In order: no new requests, no exit checks, migrations' threads stopped, then the VMs let go and the store closed.
         http.stop();
+        watcher.shutdownNow();
+        migrations.close();
         vms.detachAll();
         store.close();
         try {

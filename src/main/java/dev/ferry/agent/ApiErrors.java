@@ -1,5 +1,6 @@
 package dev.ferry.agent;
 
+import dev.ferry.migration.RequestException;
 import dev.ferry.vm.IllegalVmTransitionException;
 import io.javalin.Javalin;
 import io.javalin.http.ContentTooLargeResponse;
@@ -20,6 +21,7 @@ final class ApiErrors {
 
     static void register(Javalin app) {
         app.exception(AgentException.class, (e, ctx) -> agentError(e, ctx));
+        app.exception(RequestException.class, (e, ctx) -> migrationError(e, ctx));
         app.exception(IllegalVmTransitionException.class,
                 (e, ctx) -> respond(ctx, HttpStatus.CONFLICT, "illegal_transition", e.getMessage()));
         app.exception(HttpResponseException.class, (e, ctx) -> httpError(e, ctx));
@@ -53,6 +55,21 @@ final class ApiErrors {
         switch (e.kind()) {
             case NOT_FOUND -> respond(ctx, HttpStatus.NOT_FOUND, "not_found", e.getMessage());
             case BUSY -> respond(ctx, HttpStatus.CONFLICT, "busy", e.getMessage());
+            case CONFLICT -> respond(ctx, HttpStatus.CONFLICT, "conflict", e.getMessage());
+            case NOT_TAKEN -> respond(ctx, HttpStatus.CONFLICT, "not_taken", e.getMessage());
+            case INVALID -> respond(ctx, HttpStatus.BAD_REQUEST, "invalid_request", e.getMessage());
+            case INVALID_SPEC -> respond(ctx, HttpStatus.BAD_REQUEST, "invalid_spec", e.getMessage());
+            case FAILED -> {
+                log.warn("{} {}: {}", ctx.method(), ctx.path(), e.getMessage());
+                respond(ctx, HttpStatus.INTERNAL_SERVER_ERROR, "vm_failed", e.getMessage());
+            }
+            default -> throw new IllegalStateException("Invalid error kind: " + e.kind());
+        }
+    }
+
+    private static void migrationError(RequestException e, Context ctx) {
+        switch (e.kind()) {
+            case NOT_FOUND -> respond(ctx, HttpStatus.NOT_FOUND, "not_found", e.getMessage());
             case CONFLICT -> respond(ctx, HttpStatus.CONFLICT, "conflict", e.getMessage());
             case NOT_TAKEN -> respond(ctx, HttpStatus.CONFLICT, "not_taken", e.getMessage());
             case INVALID -> respond(ctx, HttpStatus.BAD_REQUEST, "invalid_request", e.getMessage());

@@ -10,7 +10,9 @@ import static io.javalin.apibuilder.ApiBuilder.sse;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
-import dev.ferry.migration.IncomingRequest;
+import dev.ferry.migration.MigrationStatus;
+import dev.ferry.migration.Migrations;
+import dev.ferry.migration.PeerProtocol;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.sse.SseClient;
@@ -51,11 +53,11 @@ final class HttpApi {
     static final int MAX_BODY_BYTES = 1024 * 1024;
 
     private final AgentService service;
-    private final MigrationApi migrations;
+    private final Migrations migrations;
     private final EventBus events;
     private final ObjectMapper json;
 
-    private HttpApi(AgentService service, MigrationApi migrations, EventBus events, ObjectMapper json) {
+    private HttpApi(AgentService service, Migrations migrations, EventBus events, ObjectMapper json) {
         this.service = service;
         this.migrations = migrations;
         this.events = events;
@@ -66,7 +68,7 @@ final class HttpApi {
     record MigrationList(java.util.List<MigrationStatus> migrations) {}
 
     /** A configured, not yet started server. */
-    static Javalin create(AgentService service, MigrationApi migrations, EventBus events) {
+    static Javalin create(AgentService service, Migrations migrations, EventBus events) {
         ObjectMapper json = ApiJson.strict();
         HttpApi api = new HttpApi(service, migrations, events, json);
         Javalin app = Javalin.create(cfg -> {
@@ -101,14 +103,17 @@ final class HttpApi {
                     action("stop", AgentService::stop);
                     action("destroy", AgentService::destroy);
                     post("save", ctx -> ctx.status(202).json(
-                            migrations.source().save(ctx.pathParam("name"), body(ctx, SaveRequest.class))));
+                            migrations.source().save(ctx.pathParam("name"), body(ctx, SaveRequest.class).file())));
                 });
             });
-            post("restore", ctx -> ctx.json(service.show(migrations.destination().restore(body(ctx, RestoreRequest.class)))));
+            post("restore", ctx -> ctx.json(service.show(
+                    migrations.destination().restore(body(ctx, RestoreRequest.class).file()))));
             path("migrations", () -> {
                 get(ctx -> ctx.json(new MigrationList(migrations.source().list())));
                 post(ctx -> {
-                    MigrationStatus status = migrations.source().migrate(body(ctx, MigrateRequest.class));
+                    MigrateRequest r = body(ctx, MigrateRequest.class);
+                    MigrationStatus status = migrations.source().migrate(r.vm(), r.to(), r.params(),
+                            Boolean.TRUE.equals(r.dryRun()));
                     ctx.status(status.running() ? 202 : 200).json(status);
                 });
                 path("{id}", () -> {
@@ -117,8 +122,8 @@ final class HttpApi {
                 });
             });
             path("peer/migrations/{id}", () -> {
-                get("ownership", ctx -> ctx.json(new PeerClient.OwnershipReply(
-                        migrations.destination().currentOwnership(migrationId(ctx)))));
+                get("ownership", ctx -> ctx.json(new PeerProtocol.OwnershipReply(
+                        migrations.destination().ownership(migrationId(ctx)))));
                 post("check", ctx -> ctx.json(migrations.destination().check(incoming(ctx))));
                 post("prepare", ctx -> ctx.json(migrations.destination().prepare(incoming(ctx))));
                 post("switchover", ctx -> ctx.json(migrations.destination().switchover(incoming(ctx))));
@@ -148,9 +153,9 @@ final class HttpApi {
     }
 
     /** A peer's request; its migration id must be the one in the path. */
-    private IncomingRequest incoming(Context ctx) {
+    private PeerProtocol.Request incoming(Context ctx) {
         migrationId(ctx);
-        IncomingRequest r = body(ctx, IncomingRequest.class);
+        PeerProtocol.Request r = body(ctx, PeerProtocol.Request.class);
         if (r.migrationId() == null || !r.migrationId().equals(ctx.pathParam("id")) || r.spec() == null) {
             throw new AgentException(AgentException.Kind.INVALID,
                     "a peer request needs migrationId (equal to the one in the path), sourceHost, spec and mode");

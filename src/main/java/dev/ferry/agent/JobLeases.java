@@ -45,7 +45,7 @@ public final class JobLeases {
     }
 
     /** A held lease; closing it lets the next job in. Closing twice is harmless. */
-    public final class Lease implements AutoCloseable {
+    public final class Lease implements dev.ferry.migration.HostVms.Lease {
         private final Job job;
 
         private Lease(Job job) {

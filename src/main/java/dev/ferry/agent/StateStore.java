@@ -1,6 +1,16 @@
 package dev.ferry.agent;
 
+import dev.ferry.device.Mode;
+import dev.ferry.migration.JournalEntry;
+import dev.ferry.migration.JournalEvent;
+import dev.ferry.migration.JournalStep;
+import dev.ferry.migration.MigrationRecord;
+import dev.ferry.migration.MigrationStore;
+import dev.ferry.migration.Phase;
+import dev.ferry.migration.Result;
+import dev.ferry.migration.Role;
 import dev.ferry.vm.VmState;
+import java.sql.Types;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +23,6 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * WAL mode with full sync, so whatever a call wrote before the agent is killed is there after
  * a restart. One connection, serialised: SQLite has a single writer anyway.
  */
-public final class StateStore implements AutoCloseable {
+public final class StateStore implements MigrationStore, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StateStore.class);
 
     private final Path file;
@@ -178,19 +187,27 @@ public final class StateStore implements AutoCloseable {
     }
 
     /** Appends to the migration journal; callers write an entry before the step it names acts. */
+    @Override
     public synchronized void appendJournal(JournalEntry e) {
-        try (PreparedStatement ps = conn.prepareStatement("INSERT INTO migration_journal "
-                + "(migration_id, vm, role, peer, phase, device, step, event, at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+        try (PreparedStatement ps = conn.prepareStatement("INSERT INTO migration_journal (migration_id, vm, role, peer,"
+                + " phase, device, step, event, at, detail, guest_was_running, owner_unknown)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
             ps.setString(1, e.migrationId());
             ps.setString(2, e.vm());
-            ps.setString(3, e.role().name().toLowerCase(Locale.ROOT));
+            ps.setString(3, e.role().wireName());
             ps.setString(4, e.peer());
-            ps.setString(5, e.phase());
+            ps.setString(5, e.phase().wireName());
             ps.setString(6, e.device());
-            ps.setString(7, e.step());
-            ps.setString(8, e.event());
+            ps.setString(7, e.step() == null ? null : e.step().wireName());
+            ps.setString(8, e.event().wireName());
             ps.setString(9, e.at().toString());
             ps.setString(10, e.detail());
+            if (e.guestWasRunning() == null) {
+                ps.setNull(11, Types.INTEGER);
+            } else {
+                ps.setInt(11, e.guestWasRunning() ? 1 : 0);
+            }
+            ps.setInt(12, e.ownerUnknown() ? 1 : 0);
             ps.executeUpdate();
         } catch (SQLException ex) {
             throw failure("append to the journal of migration " + e.migrationId(), ex);
@@ -198,6 +215,7 @@ public final class StateStore implements AutoCloseable {
     }
 
     /** A migration's journal, oldest first. */
+    @Override
     public synchronized List<JournalEntry> journal(String migrationId) {
         try (PreparedStatement ps = conn.prepareStatement(
                 "SELECT * FROM migration_journal WHERE migration_id = ? ORDER BY seq")) {
@@ -205,11 +223,15 @@ public final class StateStore implements AutoCloseable {
             List<JournalEntry> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
+                    String step = rs.getString("step");
+                    int running = rs.getInt("guest_was_running");
+                    Boolean guestWasRunning = rs.wasNull() ? null : running == 1;
                     out.add(new JournalEntry(rs.getString("migration_id"), rs.getString("vm"),
-                            JournalEntry.Role.valueOf(rs.getString("role").toUpperCase(Locale.ROOT)),
-                            rs.getString("peer"), rs.getString("phase"), rs.getString("device"),
-                            rs.getString("step"), rs.getString("event"), Instant.parse(rs.getString("at")),
-                            rs.getString("detail")));
+                            Role.fromWireName(rs.getString("role")), rs.getString("peer"),
+                            Phase.fromWireName(rs.getString("phase")), rs.getString("device"),
+                            step == null ? null : JournalStep.fromWireName(step),
+                            JournalEvent.fromWireName(rs.getString("event")), Instant.parse(rs.getString("at")),
+                            rs.getString("detail"), guestWasRunning, rs.getInt("owner_unknown") == 1));
                 }
             }
             return out;
@@ -219,6 +241,7 @@ public final class StateStore implements AutoCloseable {
     }
 
     /** Records a migration this agent takes part in, or updates its result and report. */
+    @Override
     public synchronized void saveMigration(MigrationRecord m) {
         try (PreparedStatement ps = conn.prepareStatement("INSERT INTO migrations "
                 + "(id, vm, role, peer, mode, result, report_json, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -226,10 +249,10 @@ public final class StateStore implements AutoCloseable {
                 + "updated_at = excluded.updated_at")) {
             ps.setString(1, m.id());
             ps.setString(2, m.vm());
-            ps.setString(3, m.role().name().toLowerCase(Locale.ROOT));
+            ps.setString(3, m.role().wireName());
             ps.setString(4, m.peer());
-            ps.setString(5, m.mode());
-            ps.setString(6, m.result());
+            ps.setString(5, m.mode().wireName());
+            ps.setString(6, m.result() == null ? null : m.result().wireName());
             ps.setString(7, m.reportJson());
             ps.setString(8, m.startedAt().toString());
             ps.setString(9, m.updatedAt().toString());
@@ -240,10 +263,12 @@ public final class StateStore implements AutoCloseable {
     }
 
     /** Past and running migrations, newest first. */
+    @Override
     public synchronized List<MigrationRecord> listMigrations() {
         return queryMigrations("SELECT * FROM migrations ORDER BY started_at DESC");
     }
 
+    @Override
     public synchronized Optional<MigrationRecord> findMigration(String id) {
         return queryMigrations("SELECT * FROM migrations WHERE id = ?", id).stream().findFirst();
     }
@@ -256,11 +281,12 @@ public final class StateStore implements AutoCloseable {
             List<MigrationRecord> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
+                    String result = rs.getString("result");
                     out.add(new MigrationRecord(rs.getString("id"), rs.getString("vm"),
-                            JournalEntry.Role.valueOf(rs.getString("role").toUpperCase(Locale.ROOT)),
-                            rs.getString("peer"), rs.getString("mode"), rs.getString("result"),
-                            rs.getString("report_json"), Instant.parse(rs.getString("started_at")),
-                            Instant.parse(rs.getString("updated_at"))));
+                            Role.fromWireName(rs.getString("role")), rs.getString("peer"),
+                            Mode.fromWireName(rs.getString("mode")),
+                            result == null ? null : Result.fromWireName(result), rs.getString("report_json"),
+                            Instant.parse(rs.getString("started_at")), Instant.parse(rs.getString("updated_at"))));
                 }
             }
             return out;

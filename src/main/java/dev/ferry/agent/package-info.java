@@ -1,16 +1,28 @@
 /**
  * The per-host agent: configuration, state store, VM lifecycle service, HTTP/JSON API, events.
+ * Migrations are {@link dev.ferry.migration}'s; the agent serves them and implements the ports they
+ * need. This package imports {@code migration}, never the reverse.
  *
- * <p>How data flows: {@link dev.ferry.agent.AgentConfig#load} validates the YAML configuration;
- * {@link dev.ferry.agent.Agent#start} locks the data directory, opens the {@link
- * dev.ferry.agent.StateStore} (SQLite, versioned schema, WAL), reattaches to the VMs that outlived
- * the previous agent ({@code Reconciler}), and serves {@code HttpApi}. An HTTP request is parsed
- * into a typed record at the edge and handed to {@link dev.ferry.agent.AgentService}, which takes
- * the VM's lease ({@link dev.ferry.agent.JobLeases}), checks the transition, records the new state
- * in the store and then acts through {@link dev.ferry.vm.VmHost}; every recorded change is
- * published on the {@link dev.ferry.agent.EventBus}, which feeds {@code GET /v1/events}.
- * Failures are {@link dev.ferry.agent.AgentException}s whose kind {@code ApiErrors} maps to a status.
+ * <p>The parts, by concern:
+ * <ul>
+ *   <li><b>Config:</b> {@link dev.ferry.agent.AgentConfig} (validated by {@code ConfigLoader}),
+ *       {@code ToolConfig}, {@code ToolSpecs}.</li>
+ *   <li><b>State store:</b> {@link dev.ferry.agent.StateStore} (SQLite, versioned schema in
+ *       {@code SchemaMigration}, WAL); it is the {@link dev.ferry.migration.MigrationStore} port.</li>
+ *   <li><b>Host service:</b> {@link dev.ferry.agent.AgentService} (the VM lifecycle), {@code VmTable}
+ *       (records and QEMU handles), {@link dev.ferry.agent.JobLeases}, {@code Reconciler} (reattach),
+ *       {@code AgentVms} (the {@link dev.ferry.migration.HostVms} port), host facts and resources.</li>
+ *   <li><b>HTTP API:</b> {@code HttpApi}, typed requests ({@code DefineVmRequest}, {@code MigrateRequest}, ...),
+ *       {@code ApiErrors}, {@code ApiJson}, the {@link dev.ferry.agent.EventBus} behind {@code GET /v1/events}.</li>
+ * </ul>
  *
- * <p>The real QEMU runtime is chosen in exactly one place, {@link dev.ferry.agent.Agent.Parts#production}.
+ * <p>How data flows: {@link dev.ferry.agent.Agent#start} locks the data directory, opens the store,
+ * reattaches to the VMs that outlived the previous agent, builds the host's {@link
+ * dev.ferry.migration.Migrations} (which settle the migrations the journal shows unfinished) and
+ * serves {@code HttpApi}. A request is parsed into a typed record at the edge and handed down:
+ * lifecycle calls to {@code AgentService}, migration calls to {@code migration}. The real QEMU
+ * runtime is chosen in exactly one place, {@link dev.ferry.agent.Agent.Parts#production};
+ * {@link dev.ferry.agent.Agent#close} stops the API, the exit checks and the migrations' threads
+ * in that order, then lets go of the VMs (they keep running).
  */
 package dev.ferry.agent;

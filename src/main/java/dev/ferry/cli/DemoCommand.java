@@ -6,7 +6,7 @@ import dev.ferry.agent.ApiJson;
 import dev.ferry.agent.ConfigException;
 import dev.ferry.agent.DefineVmRequest;
 import dev.ferry.agent.MigrateRequest;
-import dev.ferry.agent.MigrationStatus;
+import dev.ferry.migration.MigrationStatus;
 import dev.ferry.agent.VmInfo;
 import dev.ferry.guest.GuestBuildException;
 import dev.ferry.guest.GuestConsole;

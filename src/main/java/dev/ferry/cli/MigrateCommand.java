@@ -1,7 +1,7 @@
 package dev.ferry.cli;
 
 import dev.ferry.agent.MigrateRequest;
-import dev.ferry.agent.MigrationStatus;
+import dev.ferry.migration.MigrationStatus;
 import dev.ferry.migration.Result;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;

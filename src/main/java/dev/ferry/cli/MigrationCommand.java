@@ -1,6 +1,6 @@
 package dev.ferry.cli;
 
-import dev.ferry.agent.MigrationStatus;
+import dev.ferry.migration.MigrationStatus;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;

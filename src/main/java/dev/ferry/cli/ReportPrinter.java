@@ -1,6 +1,6 @@
 package dev.ferry.cli;
 
-import dev.ferry.agent.MigrationStatus;
+import dev.ferry.migration.MigrationStatus;
 import dev.ferry.migration.MigrationReport;
 import dev.ferry.migration.RamProgress;
 import java.io.PrintWriter;

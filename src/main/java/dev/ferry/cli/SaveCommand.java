@@ -1,6 +1,6 @@
 package dev.ferry.cli;
 
-import dev.ferry.agent.MigrationStatus;
+import dev.ferry.migration.MigrationStatus;
 import dev.ferry.agent.SaveRequest;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;

@@ -12,4 +12,13 @@ public enum Mode {
     public String wireName() {
         return name().toLowerCase(Locale.ROOT);
     }
+
+    public static Mode fromWireName(String s) {
+        for (Mode m : values()) {
+            if (m.wireName().equals(s)) {
+                return m;
+            }
+        }
+        throw new IllegalArgumentException("unknown mode '" + s + "'; expected live or save");
+    }
 }

@@ -79,6 +79,21 @@ final class DeviceSteps {
         }
     }
 
+    /**
+     * After a restart: marks the devices the journal shows started, in the order they started,
+     * with the last step each completed, so that {@link #recoverStarted} recovers exactly those.
+     */
+    void startedBefore(Map<String, Step> lastGoodByDevice) {
+        for (Map.Entry<String, Step> e : lastGoodByDevice.entrySet()) {
+            for (Tracked d : devices) {
+                if (d.unit.ref().id().equals(e.getKey())) {
+                    d.lastGood = e.getValue();
+                    started.add(d);
+                }
+            }
+        }
+    }
+
     /** Step 0 for every device at once; every refusal is returned, none stops the others. */
     List<Blocker> checkAll(Duration deadline) throws InterruptedException {
         List<Future<Verdict>> futures = new ArrayList<>();
@@ -146,7 +161,7 @@ final class DeviceSteps {
         for (Tracked d : devices) {
             started.add(d);
             Instant start = rec.now();
-            rec.deviceJournal(d.unit.ref().id(), Step.PRE_SUSPEND.toolName(), "start", "");
+            rec.deviceJournal(d.unit.ref().id(), JournalStep.PRE_SUSPEND, JournalEvent.START, "");
             try {
                 d.unit.controller().preSuspend(d.ctx);
             } catch (DeviceException | RuntimeException e) {
@@ -161,7 +176,7 @@ final class DeviceSteps {
         Instant start = rec.now();
         List<Future<Instant>> futures = new ArrayList<>();
         for (Tracked d : devices) {
-            rec.deviceJournal(d.unit.ref().id(), step.toolName(), "start", "");
+            rec.deviceJournal(d.unit.ref().id(), JournalStep.of(step), JournalEvent.START, "");
             futures.add(executor.submit(() -> {
                 run(d, step);
                 // Timed here: the coordinator collects results in device order, after slower ones.
@@ -196,15 +211,15 @@ final class DeviceSteps {
             Tracked d = started.get(i);
             Step lastGood = d.lastGood == null ? Step.CHECK : d.lastGood;
             Instant start = rec.now();
-            rec.deviceJournal(d.unit.ref().id(), "recover", "start", "last good step " + lastGood.toolName());
+            rec.deviceJournal(d.unit.ref().id(), JournalStep.RECOVER, JournalEvent.START, "last good step " + lastGood.toolName());
             try {
                 d.unit.controller().recover(d.ctx, lastGood);
-                rec.deviceJournal(d.unit.ref().id(), "recover", "ok", "");
+                rec.deviceJournal(d.unit.ref().id(), JournalStep.RECOVER, JournalEvent.OK, "");
                 rec.step(timing(d, "recover", start, "ok", null));
             } catch (DeviceException | RuntimeException e) {
-                rec.deviceJournal(d.unit.ref().id(), "recover", "failed", message(e));
+                rec.deviceJournal(d.unit.ref().id(), JournalStep.RECOVER, JournalEvent.FAILED, message(e));
                 rec.step(timing(d, "recover", start, "failed", message(e)));
-                rec.recoveryFailed(new Failure(Phase.ROLLING_BACK.wireName(), d.name(), "recover", message(e)));
+                rec.recoveryFailed(new Failure(Phase.ROLLING_BACK.wireName(), d.name(), JournalStep.RECOVER.wireName(), message(e)));
             }
         }
     }
@@ -219,13 +234,13 @@ final class DeviceSteps {
 
     private void succeeded(Tracked d, Step step, Instant start, Instant end) {
         d.lastGood = step;
-        rec.deviceJournal(d.unit.ref().id(), step.toolName(), "ok", "");
+        rec.deviceJournal(d.unit.ref().id(), JournalStep.of(step), JournalEvent.OK, "");
         rec.step(new StepTiming(d.unit.ref().id(), d.unit.ref().type(), step.toolName(), start,
                 Duration.between(start, end).toMillis(), "ok", null));
     }
 
     private StepFailure failed(Tracked d, Step step, Instant start, String kind, String message) {
-        rec.deviceJournal(d.unit.ref().id(), step.toolName(), kind, message);
+        rec.deviceJournal(d.unit.ref().id(), JournalStep.of(step), JournalEvent.fromWireName(kind), message);
         rec.step(timing(d, step.toolName(), start, kind, message));
         return new StepFailure(new Failure(phaseOf(step).wireName(), d.name(), step.toolName(), message));
     }

@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.util.ArrayList;
+import dev.ferry.migration.PeerProtocol.Prepared;
+import dev.ferry.migration.PeerProtocol.Switchover;
 import java.util.List;
 
 /**
@@ -73,7 +75,7 @@ public final class FileDestination implements Destination {
         } catch (IOException e) {
             throw new NotTakenException("cannot move " + partial + " into place: " + e.getMessage());
         }
-        return new Switchover(List.of("saved to " + file));
+        return new Switchover(false, List.of("saved to " + file));
     }
 
     @Override

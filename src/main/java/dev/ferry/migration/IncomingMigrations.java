@@ -5,17 +5,21 @@ import dev.ferry.device.DeviceContext;
 import dev.ferry.device.DeviceControllers;
 import dev.ferry.device.DeviceException;
 import dev.ferry.device.DiskImages;
-import dev.ferry.device.GuestControl;
-import dev.ferry.device.QmpGuestControl;
 import dev.ferry.device.Mode;
+import dev.ferry.device.QmpGuestControl;
 import dev.ferry.migration.MigrationReport.Blocker;
+import dev.ferry.migration.PeerProtocol.Ownership;
+import dev.ferry.migration.PeerProtocol.Prepared;
+import dev.ferry.migration.PeerProtocol.Switchover;
+import dev.ferry.qmp.EventWaiter;
+import dev.ferry.qmp.QmpEvent;
 import dev.ferry.qmp.QmpException;
 import dev.ferry.vm.SpecException;
 import dev.ferry.vm.VmException;
 import dev.ferry.vm.VmHandle;
 import dev.ferry.vm.VmHost;
 import dev.ferry.vm.VmSpec;
-import dev.ferry.vm.VmSpecParser;
+import dev.ferry.vm.VmState;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -24,45 +28,22 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The destination's side of live migrations: checks, the incoming QEMU, the switchover (record
- * ownership, then resume) and the teardown. Every call is idempotent, because the source retries
- * calls whose answer it did not get.
+ * The destination's side of live migrations, one {@link DestinationState} per migration:
+ * check, prepare (journal first, then the copies of local disks and the incoming QEMU),
+ * switchover (the stream received, ownership journaled and recorded, then resume, unless the
+ * guest was paused on the source) and abort. Every call is idempotent, because the source
+ * retries calls whose answer it did not get.
  */
 public final class IncomingMigrations {
     private static final Logger log = LoggerFactory.getLogger(IncomingMigrations.class);
 
-    /** The agent's view of what this host owns; ownership is recorded before the guest resumes. */
-    public interface Host {
-        /** Blockers from the host itself: a VM of that name already here, not enough memory. */
-        List<String> admissionBlockers(VmSpec spec);
-
-        /** Durably records that this host now owns the VM, running in {@code handle}. */
-        void takeOwnership(String migrationId, VmSpec spec, VmHandle handle) throws MigrationException;
-
-        /** Whether this host took the VM of {@code migrationId} (before a restart, say): owned, not taken, or unknown. */
-        Ownership ownership(String migrationId);
-    }
-
-    /** What this host knows of an incoming migration, for a source that lost track of it. */
-    public enum Ownership {
-        /** The VM belongs to this host. */
-        OWNED,
-        /** Prepared and not (yet) taken. */
-        PREPARED,
-        /** Given up: aborted, or torn down after a restart before it was taken. */
-        ABORTED,
-        /** This host never heard of the migration. */
-        UNKNOWN
-    }
-
-    private final VmHost vms;
-    private final Host host;
-    private final Function<IncomingRequest, Journal> journals;
+    private final VmHost runtime;
+    private final HostVms vms;
+    private final MigrationStore store;
     private final DeviceControllers controllers;
     private final String migrationAddress;
     private final Clock clock;
@@ -70,35 +51,40 @@ public final class IncomingMigrations {
     private final Path imagesRoot;
     private final Map<String, Incoming> incoming = new ConcurrentHashMap<>();
 
-    /** One prepared incoming VM; {@code done} is kept so a retried switchover gets the same answer. */
+    /** One incoming migration; {@code done} is kept so a retried switchover gets the same answer. */
     private static final class Incoming {
+        final String id;
         final VmSpec spec;
-        final VmHandle handle;
-        final Destination.Prepared prepared;
         final Journal journal;
-        final IncomingDisks disks;
-        boolean owned;
-        Destination.Switchover done;
+        final boolean guestRunning;
+        DestinationState state = DestinationState.PREPARING;
+        IncomingDisks disks;
+        VmHandle handle;
+        Prepared prepared;
+        Switchover done;
 
-        Incoming(VmSpec spec, VmHandle handle, Destination.Prepared prepared, Journal journal, IncomingDisks disks) {
+        Incoming(String id, VmSpec spec, Journal journal, boolean guestRunning) {
+            this.id = id;
             this.spec = spec;
-            this.handle = handle;
-            this.prepared = prepared;
             this.journal = journal;
-            this.disks = disks;
+            this.guestRunning = guestRunning;
+        }
+
+        void go(DestinationState to) {
+            state = state.go(id, spec.name(), to);
         }
     }
 
     /**
-     * @param journals   the journal of each migration, made when it is prepared
-     * @param imagesRoot where copies of local disks go, one directory per VM
+     * @param runtime          starts the incoming QEMU
+     * @param migrationAddress the address this host's QEMU and NBD exports listen on
+     * @param imagesRoot       where copies of local disks go, one directory per VM
      */
-    public IncomingMigrations(VmHost vms, Host host, Function<IncomingRequest, Journal> journals,
-                              DeviceControllers controllers, String migrationAddress, Clock clock,
-                              DiskImages images, Path imagesRoot) {
+    public IncomingMigrations(VmHost runtime, HostVms vms, MigrationStore store, DeviceControllers controllers,
+                              String migrationAddress, Clock clock, DiskImages images, Path imagesRoot) {
+        this.runtime = runtime;
         this.vms = vms;
-        this.host = host;
-        this.journals = journals;
+        this.store = store;
         this.controllers = controllers;
         this.migrationAddress = migrationAddress;
         this.clock = clock;
@@ -106,65 +92,91 @@ public final class IncomingMigrations {
         this.imagesRoot = imagesRoot;
     }
 
+    Path imagesRoot() {
+        return imagesRoot;
+    }
+
+    static String versionMismatch(int sourceVersion) {
+        String source = sourceVersion == 0 ? "the source sent no peer protocol version (it runs an older Ferry)"
+                : "the source speaks peer protocol version " + sourceVersion;
+        return source + " and this host speaks version " + PeerProtocol.VERSION
+                + "; run the same Ferry version on both hosts";
+    }
+
     /** Everything that would stop the VM from running here; an empty list means go. */
-    public List<Blocker> check(IncomingRequest req) {
+    public List<Blocker> check(PeerProtocol.Request req) {
         List<Blocker> blockers = new ArrayList<>();
+        if (req.protocol() != PeerProtocol.VERSION) {
+            blockers.add(new Blocker("destination", null, versionMismatch(req.protocol())));
+            return blockers;
+        }
         LocalDisks.Planned plan;
         try {
             plan = LocalDisks.plan(req.spec(), imagesRoot);
         } catch (SpecException e) {
-            blockers.add(new Blocker("destination", deviceOf(req, e.field()), e.getMessage()));
+            blockers.add(new Blocker("destination", deviceOf(e.field()), e.getMessage()));
             return blockers;
         }
-        host.admissionBlockers(plan.spec()).forEach(b -> blockers.add(new Blocker("destination", null, b)));
+        vms.admissionBlockers(plan.spec()).forEach(b -> blockers.add(new Blocker("destination", null, b)));
         blockers.addAll(IncomingDisks.check(images, plan, req.localDisks()));
         return blockers;
     }
 
-    /** Creates the local disks' copies, starts the incoming QEMU and exports; returns where to send. */
-    public synchronized Destination.Prepared prepare(IncomingRequest req) throws MigrationException {
+    /**
+     * Journals the migration, then creates the local disks' copies, starts the incoming QEMU and
+     * its exports; returns where to send. A restart anywhere in here finds the journal and tears
+     * down whatever was made.
+     */
+    public synchronized Prepared prepare(PeerProtocol.Request req) throws MigrationException {
         Incoming existing = incoming.get(req.migrationId());
-        if (existing != null) {
+        if (existing != null && existing.state == DestinationState.PREPARED) {
             return existing.prepared;
+        }
+        if (req.protocol() != PeerProtocol.VERSION) {
+            throw new MigrationException(versionMismatch(req.protocol()));
         }
         LocalDisks.Planned plan = plan(req);
         VmSpec spec = plan.spec();
-        Journal journal = journals.apply(req);
-        journal.phase(req.migrationId(), Phase.PREPARE, "incoming from " + req.sourceHost());
-        IncomingDisks disks = IncomingDisks.create(images, plan, req.localDisks());
-        VmHandle handle;
+        Instant now = clock.instant();
+        store.saveMigration(new MigrationRecord(req.migrationId(), spec.name(), Role.DESTINATION, req.sourceHost(),
+                Mode.LIVE, null, null, now, now));
+        Journal journal = new Journal(store, req.migrationId(), spec.name(), Role.DESTINATION, req.sourceHost(), clock);
+        journal.enterPrepare(req.guestRunning(), "incoming from " + req.sourceHost()
+                + (req.guestRunning() ? "" : "; the guest is paused and stays paused"));
+        Incoming in = new Incoming(req.migrationId(), spec, journal, req.guestRunning());
+        incoming.put(req.migrationId(), in);
         try {
-            handle = vms.startIncoming(spec);
-        } catch (VmException e) {
-            disks.abort(() -> false);
-            throw new MigrationException(e.getMessage(), e);
-        }
-        try {
-            handle.qmp().execute("migrate-set-capabilities", Map.of("capabilities",
+            in.disks = IncomingDisks.create(images, plan, req.localDisks());
+            in.handle = runtime.startIncoming(spec);
+            in.handle.qmp().execute("migrate-set-capabilities", Map.of("capabilities",
                     List.of(Map.of("capability", "events", "state", true))), Duration.ofSeconds(10));
-            handle.qmp().execute("migrate-incoming", Map.of("uri", "tcp:" + migrationAddress + ":0"),
+            in.handle.qmp().execute("migrate-incoming", Map.of("uri", "tcp:" + migrationAddress + ":0"),
                     Duration.ofSeconds(10));
-            Destination.Prepared prepared = new Destination.Prepared(listeningUri(handle),
-                    disks.export(handle.qmp(), migrationAddress));
-            incoming.put(req.migrationId(), new Incoming(spec, handle, prepared, journal, disks));
-            return prepared;
-        } catch (QmpException | MigrationException | RuntimeException e) {
-            disks.abort(handle::isAlive);
-            destroyQuietly(handle);
-            throw new MigrationException("vm '" + spec.name() + "': the incoming QEMU would not listen: " + e.getMessage(), e);
+            in.prepared = new Prepared(listeningUri(in.handle), in.disks.export(in.handle.qmp(), migrationAddress));
+            in.go(DestinationState.PREPARED);
+            return in.prepared;
+        } catch (VmException | QmpException | MigrationException | RuntimeException e) {
+            List<String> problems = tearDown(in);
+            in.go(DestinationState.ABORTED);
+            incoming.remove(req.migrationId());
+            journal.enter(Phase.ROLLING_BACK, "prepare failed: " + DeviceSteps.message(e));
+            end(in, problems.isEmpty() ? Result.ROLLED_BACK : Result.FAILED, String.join("; ", problems));
+            throw new MigrationException("vm '" + spec.name() + "': preparing the incoming QEMU failed: "
+                    + DeviceSteps.message(e), e);
         }
     }
 
     /**
-     * Waits until QEMU received everything, records ownership, then resumes the guest and runs the
-     * devices' after-resume hooks. Throws {@link Destination.NotTakenException} when the VM was not taken.
+     * Waits until QEMU received everything, journals and records ownership, then resumes the
+     * guest (unless it was paused on the source) and runs the devices' after-resume hooks.
+     * Throws {@link Destination.NotTakenException} when the VM was not taken.
      */
-    public Destination.Switchover switchover(String migrationId, Duration limit) throws MigrationException {
+    public Switchover switchover(String migrationId, Duration limit) throws MigrationException {
         Incoming in = incoming.get(migrationId);
         if (in == null) {
-            if (host.ownership(migrationId) == Ownership.OWNED) {
+            if (ownership(migrationId) == Ownership.OWNED) {
                 // Taken before this agent restarted; the source asks again because it missed the answer.
-                return new Destination.Switchover(List.of("the destination had taken the VM before it restarted"));
+                return new Switchover(true, List.of("the destination had taken the VM before it restarted"));
             }
             throw new Destination.NotTakenException("no incoming migration " + migrationId + " on this host");
         }
@@ -172,38 +184,88 @@ public final class IncomingMigrations {
             if (in.done != null) {
                 return in.done;
             }
-            if (!in.owned) {
-                awaitReceived(in, limit);
+            if (in.state == DestinationState.PREPARED) {
+                awaitReceived(in.handle, limit);
                 try {
                     in.disks.closeExports();
                 } catch (MigrationException e) {
                     throw new Destination.NotTakenException(e.getMessage());
                 }
-                in.journal.phase(migrationId, Phase.SWITCHOVER, "ownership recorded");
-                host.takeOwnership(migrationId, in.spec, in.handle);
-                in.owned = true;
+                in.journal.enter(Phase.SWITCHOVER, "ownership recorded");
+                vms.add(in.spec, VmState.MIGRATING);
+                vms.attach(in.handle);
+                in.go(DestinationState.OWNED);
+                log.info("vm '{}' now belongs to this host (migration {})", in.spec.name(), migrationId);
             }
-            try {
-                in.handle.resume();
-            } catch (VmException e) {
-                throw new MigrationException("vm '" + in.spec.name() + "' is owned here but did not resume: "
-                        + e.getMessage(), e);
+            if (!in.state.owned()) {
+                throw new Destination.NotTakenException("incoming migration " + migrationId + " is "
+                        + in.state.wireName());
             }
-            in.done = new Destination.Switchover(afterResume(migrationId, in));
-            in.journal.phase(migrationId, Phase.COMPLETED, "");
+            in.done = finishOwned(in);
             return in.done;
         }
     }
 
-    /** What this host knows of {@code migrationId}: in memory while it runs, else from the host's record. */
+    /** Resumes the owned guest if it ran on the source; the VM's state and the migration's end follow. */
+    private Switchover finishOwned(Incoming in) throws MigrationException {
+        if (!in.guestRunning) {
+            vms.move(in.spec.name(), VmState.PAUSED);
+            in.go(DestinationState.RESUMED);
+            end(in, Result.COMPLETED, "the guest was paused on the source and stays paused here");
+            return new Switchover(false, afterResume(in));
+        }
+        try {
+            in.handle.resume();
+        } catch (VmException e) {
+            if (in.state == DestinationState.OWNED) {
+                in.go(DestinationState.OWNED_NOT_RUNNING);
+                vms.move(in.spec.name(), VmState.PAUSED);
+            }
+            throw new MigrationException("vm '" + in.spec.name() + "' is owned here but did not resume: "
+                    + e.getMessage() + "; resume it here ('ferry vm resume " + in.spec.name() + "')", e);
+        }
+        VmState now = vms.state(in.spec.name());
+        if (now != VmState.RUNNING) {
+            vms.move(in.spec.name(), VmState.RUNNING);
+        }
+        in.go(DestinationState.RESUMED);
+        List<String> notes = afterResume(in);
+        end(in, Result.COMPLETED, String.join("; ", notes));
+        return new Switchover(true, notes);
+    }
+
+    /** What this host knows of {@code migrationId}: in memory while it runs, else from its history. */
     public Ownership ownership(String migrationId) {
         Incoming in = incoming.get(migrationId);
         if (in != null) {
             synchronized (in) {
-                return in.owned ? Ownership.OWNED : Ownership.PREPARED;
+                return in.state.owned() ? Ownership.OWNED
+                        : in.state == DestinationState.ABORTED ? Ownership.ABORTED : Ownership.PREPARED;
             }
         }
-        return host.ownership(migrationId);
+        return recordedOwnership(store, vms, migrationId);
+    }
+
+    /** From the history: a VM recorded here for this migration is owned (ownership is recorded before resume). */
+    static Ownership recordedOwnership(MigrationStore store, HostVms vms, String migrationId) {
+        var m = store.findMigration(migrationId);
+        if (m.isEmpty() || m.get().role() != Role.DESTINATION) {
+            return Ownership.UNKNOWN;
+        }
+        if (m.get().result() == Result.COMPLETED) {
+            return Ownership.OWNED;
+        }
+        boolean here = vms.defined(m.get().vm());
+        if (m.get().result() != null) {
+            return m.get().result() == Result.FAILED && here && tookOwnership(store, migrationId)
+                    ? Ownership.OWNED : Ownership.ABORTED;
+        }
+        return here ? Ownership.OWNED : Ownership.PREPARED;
+    }
+
+    private static boolean tookOwnership(MigrationStore store, String migrationId) {
+        return store.journal(migrationId).stream()
+                .anyMatch(e -> e.event() == JournalEvent.ENTER && e.phase() == Phase.SWITCHOVER);
     }
 
     /** Destroys the incoming VM and its backends, if any; refuses once the VM is owned here. */
@@ -213,83 +275,83 @@ public final class IncomingMigrations {
             return;
         }
         synchronized (in) {
-            if (in.owned) {
+            if (in.state.owned()) {
                 throw new MigrationException("migration " + migrationId + ": the VM already belongs to this host");
             }
-            in.journal.phase(migrationId, Phase.ROLLING_BACK, "aborted by the source");
-            List<String> problems = in.disks.abort(in.handle::isAlive);
-            destroyQuietly(in.handle);
+            if (in.state == DestinationState.ABORTED) {
+                return;
+            }
+            in.journal.enter(Phase.ROLLING_BACK, "aborted by the source");
+            List<String> problems = tearDown(in);
+            in.go(DestinationState.ABORTED);
             incoming.remove(migrationId);
-            in.journal.phase(migrationId, Phase.ROLLED_BACK, String.join("; ", problems));
+            end(in, problems.isEmpty() ? Result.ROLLED_BACK : Result.FAILED, String.join("; ", problems));
             if (!problems.isEmpty()) {
                 throw new MigrationException("migration " + migrationId + ": " + String.join("; ", problems));
             }
         }
     }
 
-    /**
-     * Starts {@code spec}'s QEMU reading the state saved in {@code file} from {@code offset} on, and
-     * returns it once everything is in, still paused. On failure nothing of it is left.
-     */
-    public VmHandle restore(VmSpec spec, Path file, long offset, Duration limit) throws MigrationException {
-        VmHandle handle;
-        try {
-            handle = vms.startIncoming(spec);
-        } catch (VmException e) {
-            throw new MigrationException(e.getMessage(), e);
+    /** Exports dropped, copies deleted, QEMU ended. Returns what could not be undone. */
+    private static List<String> tearDown(Incoming in) {
+        List<String> problems = new ArrayList<>();
+        VmHandle handle = in.handle;
+        if (in.disks != null) {
+            problems.addAll(in.disks.abort(() -> handle != null && handle.isAlive()));
         }
-        try {
-            String uri = "exec:tail -c +" + (offset + 1) + " " + SaveFile.shellQuote(file.toString());
-            handle.qmp().execute("migrate-incoming", Map.of("uri", uri), Duration.ofSeconds(10));
-            awaitReceived(handle, limit);
-            return handle;
-        } catch (QmpException | MigrationException | RuntimeException e) {
+        if (handle != null) {
             destroyQuietly(handle);
-            throw new MigrationException("vm '" + spec.name() + "': restoring from " + file + " failed: " + e.getMessage(), e);
         }
+        return problems;
     }
 
-    private void awaitReceived(Incoming in, Duration limit) throws MigrationException {
-        awaitReceived(in.handle, limit);
+    private void end(Incoming in, Result result, String detail) {
+        in.journal.enter(result.finalPhase(), detail);
+        store.findMigration(in.id).ifPresent(m -> store.saveMigration(m.ended(result, null, clock.instant())));
     }
 
-    private void awaitReceived(VmHandle handle, Duration limit) throws MigrationException {
-        Instant until = clock.instant().plus(limit);
+    /** Waits for QEMU's MIGRATION event saying the stream is in (or failed), asking QEMU once per event. */
+    static void awaitReceived(VmHandle handle, Duration limit) throws MigrationException {
+        long deadline = System.nanoTime() + limit.toNanos();
         while (true) {
             String status;
-            try {
-                status = handle.qmp().execute("query-migrate").path("status").asText("none");
-            } catch (QmpException e) {
-                throw new Destination.NotTakenException("the incoming QEMU is gone: " + e.getMessage());
-            }
-            if (status.equals("completed")) {
-                return;
-            }
-            if (status.equals("failed") || status.equals("cancelled")) {
-                throw new Destination.NotTakenException("the incoming migration " + status);
-            }
-            if (clock.instant().isAfter(until)) {
-                throw new MigrationException("the incoming migration did not complete within " + limit.toSeconds() + " s");
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new MigrationException("interrupted while waiting for the incoming migration", e);
+            // Listen before asking: an event that arrives between the two wakes the wait instead of being missed.
+            try (EventWaiter next = handle.qmp().expectEvent(QmpEvent.MIGRATION)) {
+                try {
+                    status = handle.qmp().execute("query-migrate").path("status").asText("none");
+                } catch (QmpException e) {
+                    throw new Destination.NotTakenException("the incoming QEMU is gone: " + e.getMessage());
+                }
+                if (status.equals("completed")) {
+                    return;
+                }
+                if (status.equals("failed") || status.equals("cancelled")) {
+                    throw new Destination.NotTakenException("the incoming migration " + status);
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new MigrationException("the incoming migration did not complete within "
+                            + limit.toSeconds() + " s");
+                }
+                try {
+                    next.await(Duration.ofNanos(Math.min(left, Duration.ofSeconds(1).toNanos())));
+                } catch (QmpException e) {
+                    // No event within the slice, or QEMU went away: the next query tells which.
+                }
             }
         }
     }
 
-    private List<String> afterResume(String migrationId, Incoming in) {
+    private List<String> afterResume(Incoming in) {
         List<String> notes = new ArrayList<>();
-        GuestControl guest = new QmpGuestControl(in.handle.qmp());
+        QmpGuestControl guest = new QmpGuestControl(in.handle.qmp());
         for (DeviceControllers.Bound b : controllers.bind(in.spec, guest)) {
             DeviceContext ctx = new DeviceContext(in.spec.name(), in.spec.uuid().toString(), b.ref(), Mode.LIVE,
                     migrationAddress, e -> {});
             try {
                 b.controller().afterResume(ctx);
             } catch (DeviceException | RuntimeException e) {
-                in.journal.deviceStep(migrationId, b.ref().id(), "after-resume", "failed", e.getMessage());
+                in.journal.device(b.ref().id(), JournalStep.AFTER_RESUME, JournalEvent.FAILED, e.getMessage());
                 notes.add(b.ref().describe() + " after resume: " + e.getMessage());
             }
         }
@@ -306,7 +368,7 @@ public final class IncomingMigrations {
         throw new IllegalStateException("QEMU reported no listening address: " + addresses);
     }
 
-    private LocalDisks.Planned plan(IncomingRequest req) throws MigrationException {
+    private LocalDisks.Planned plan(PeerProtocol.Request req) throws MigrationException {
         try {
             return LocalDisks.plan(req.spec(), imagesRoot);
         } catch (SpecException e) {
@@ -314,11 +376,11 @@ public final class IncomingMigrations {
         }
     }
 
-    private static String deviceOf(IncomingRequest req, String field) {
+    private static String deviceOf(String field) {
         return field.startsWith("devices[") ? field.substring(0, field.indexOf(']') + 1) : null;
     }
 
-    private static void destroyQuietly(VmHandle handle) {
+    static void destroyQuietly(VmHandle handle) {
         try {
             handle.destroy();
         } catch (VmException | RuntimeException e) {

@@ -29,29 +29,21 @@ import java.util.concurrent.ExecutorService;
  *
  * A failure before SWITCHOVER cancels QEMU's migration, recovers every device that started
  * (newest first, with its last completed step), aborts the destination and resumes the source
- * only if it was running. From SWITCHOVER on the source is never resumed.
+ * only if it was running ({@link Rollback}). From SWITCHOVER on the source is never resumed.
  */
 public final class MigrationCoordinator {
-    /** CHECK's journal detail: whether a rollback, even one after a restart, resumes the guest. */
-    public static final String GUEST_WAS_RUNNING = "guest was running";
-    public static final String GUEST_WAS_PAUSED = "guest was paused";
-    /** The failure step of a migration whose destination never said whether it took the VM. */
-    public static final String OWNER_UNKNOWN = "owner-unknown";
-
     private final Clock clock;
     private final ExecutorService stepExecutor;
-    private final Journal journal;
 
-    public MigrationCoordinator(Clock clock, ExecutorService stepExecutor, Journal journal) {
+    public MigrationCoordinator(Clock clock, ExecutorService stepExecutor) {
         this.clock = clock;
         this.stepExecutor = stepExecutor;
-        this.journal = journal;
     }
 
-    /** Runs CHECK on both sides only; nothing is started anywhere. */
+    /** Runs CHECK on both sides only; nothing is started anywhere and nothing is journaled. */
     public MigrationReport dryRun(MigrationPlan plan, Destination destination, MigrationListener listener)
             throws InterruptedException {
-        Recorder rec = new Recorder(plan, clock, Journal.NONE, listener);
+        Recorder rec = new Recorder(plan, clock, Journal.discarding(plan.id(), plan.vmName(), clock), listener);
         DeviceSteps devices = new DeviceSteps(plan, rec, stepExecutor, () -> false);
         rec.enter(Phase.CHECK);
         List<Blocker> blockers = checkBothSides(plan, devices, destination);
@@ -60,14 +52,14 @@ public final class MigrationCoordinator {
     }
 
     /** Runs the whole migration; never throws for a migration failure, the report says what happened. */
-    public MigrationReport migrate(MigrationPlan plan, SourceQemu source, Destination destination,
+    public MigrationReport migrate(MigrationPlan plan, SourceQemu source, Destination destination, Journal journal,
                                    MigrationListener listener, Cancellation cancel) throws InterruptedException {
         Recorder rec = new Recorder(plan, clock, journal, listener);
         DeviceSteps devices = new DeviceSteps(plan, rec, stepExecutor, cancel::isCancelled);
         Progress progress = new Progress();
         try {
             progress.wasRunning = source.isRunning();
-            rec.enter(Phase.CHECK, progress.wasRunning ? GUEST_WAS_RUNNING : GUEST_WAS_PAUSED);
+            rec.enterCheck(progress.wasRunning);
             List<Blocker> blockers = checkBothSides(plan, devices, destination);
             if (!blockers.isEmpty()) {
                 return rec.finish(Result.REFUSED, blockers, null);
@@ -76,7 +68,7 @@ public final class MigrationCoordinator {
 
             rec.enter(Phase.PREPARE);
             progress.destinationTouched = true;
-            Destination.Prepared prepared = destination.prepare();
+            PeerProtocol.Prepared prepared = destination.prepare();
             devices.endpoints(prepared.endpoints());
             cancel.throwIfCancelled();
 
@@ -104,17 +96,16 @@ public final class MigrationCoordinator {
             }
         } catch (StepFailure e) {
             Failure f = cancel.isCancelled()
-                    ? new Failure(rec.current().wireName(), null, null, "cancelled by the operator during "
-                            + rec.current().wireName() + " (" + e.failure.describe() + ")")
+                    ? new Failure(rec.failedIn().wireName(), null, null, "cancelled by the operator during "
+                            + rec.failedIn().wireName() + " (" + e.failure.describe() + ")")
                     : e.failure;
-            return rollBack(rec, devices, source, destination, progress, f);
+            return rollBack(rec, devices, source, destination, progress.touched(), f);
         } catch (CancelledException e) {
-            return rollBack(rec, devices, source, destination, progress,
-                    new Failure(rec.current().wireName(), null, null, e.getMessage()));
+            return rollBack(rec, devices, source, destination, progress.touched(),
+                    new Failure(rec.failedIn().wireName(), null, null, e.getMessage()));
         } catch (MigrationException | RuntimeException e) {
-            return rollBack(rec, devices, source, destination, progress,
-                    new Failure(rec.current() == null ? Phase.CHECK.wireName() : rec.current().wireName(),
-                            null, null, DeviceSteps.message(e)));
+            return rollBack(rec, devices, source, destination, progress.touched(),
+                    new Failure(rec.failedIn().wireName(), null, null, DeviceSteps.message(e)));
         }
         return switchOver(rec, devices, source, destination, progress);
     }
@@ -123,17 +114,22 @@ public final class MigrationCoordinator {
                                        Destination destination, Progress progress) {
         rec.enter(Phase.SWITCHOVER);
         try {
-            Destination.Switchover sw = destination.switchover();
+            PeerProtocol.Switchover sw = destination.switchover();
             rec.resumed();
+            if (!sw.resumed()) {
+                rec.note("the guest was paused before the migration and stays paused on the destination");
+            }
             sw.notes().forEach(rec::note);
         } catch (Destination.NotTakenException e) {
             // The destination says for certain it did not take the VM, so the source still owns it.
-            return rollBackAfterSwitchoverRefused(rec, devices, source, destination, progress, e);
+            // QEMU finished sending; the source's copy is intact and only needs resuming.
+            Failure f = new Failure(Phase.SWITCHOVER.wireName(), null, null, DeviceSteps.message(e));
+            Rollback.Touched touched = new Rollback.Touched(progress.wasRunning, true, false);
+            return rec.finish(Rollback.run(rec, devices, source, destination, touched, f.describe()), List.of(), f);
         } catch (MigrationException | RuntimeException e) {
             // Nobody can say who owns the VM now; resuming the source could run it twice.
-            Failure f = new Failure(Phase.SWITCHOVER.wireName(), null, OWNER_UNKNOWN, DeviceSteps.message(e)
-                    + "; the source keeps the guest paused and will not resume it until the destination answers");
-            return rec.finish(Result.FAILED, List.of(), f);
+            return rec.finishOwnerUnknown(new Failure(Phase.SWITCHOVER.wireName(), null, null, DeviceSteps.message(e)
+                    + "; the source keeps the guest paused and will not resume it until the destination answers"));
         }
         rec.enter(Phase.CLEANUP);
         try {
@@ -144,56 +140,10 @@ public final class MigrationCoordinator {
         return rec.finish(Result.COMPLETED, List.of(), null);
     }
 
-    private MigrationReport rollBackAfterSwitchoverRefused(Recorder rec, DeviceSteps devices, SourceQemu source,
-                                                          Destination destination, Progress progress,
-                                                          Destination.NotTakenException e) {
-        // SWITCHOVER was journaled but never happened: the journal records the rollback as a failure.
-        Failure f = new Failure(Phase.SWITCHOVER.wireName(), null, null, DeviceSteps.message(e));
-        devices.recoverStarted();
-        abortDestination(rec, destination);
-        resumeIfItWasRunning(rec, source, progress);
-        return rec.finish(rec.recoveryClean() ? Result.ROLLED_BACK : Result.FAILED, List.of(), f);
-    }
-
-    private MigrationReport rollBack(Recorder rec, DeviceSteps devices, SourceQemu source, Destination destination,
-                                     Progress progress, Failure failure) {
-        rec.enter(Phase.ROLLING_BACK, failure.describe());
-        if (progress.qemuStarted) {
-            try {
-                source.cancelMigration();
-            } catch (MigrationException | RuntimeException e) {
-                rec.recoveryFailed(new Failure(Phase.ROLLING_BACK.wireName(), null, "cancel",
-                        "cancelling QEMU's migration failed: " + DeviceSteps.message(e)));
-            }
-        }
-        devices.recoverStarted();
-        if (progress.destinationTouched) {
-            abortDestination(rec, destination);
-        }
-        resumeIfItWasRunning(rec, source, progress);
-        return rec.finish(rec.recoveryClean() ? Result.ROLLED_BACK : Result.FAILED, List.of(), failure);
-    }
-
-    private static void abortDestination(Recorder rec, Destination destination) {
-        try {
-            destination.abort();
-        } catch (MigrationException | RuntimeException e) {
-            rec.recoveryFailed(new Failure(Phase.ROLLING_BACK.wireName(), null, "abort",
-                    "tearing down the destination failed: " + DeviceSteps.message(e)));
-        }
-    }
-
-    private static void resumeIfItWasRunning(Recorder rec, SourceQemu source, Progress progress) {
-        if (!progress.wasRunning) {
-            rec.note("the guest was paused before the migration and stays paused");
-            return;
-        }
-        try {
-            source.resume();
-        } catch (MigrationException | RuntimeException e) {
-            rec.recoveryFailed(new Failure(Phase.ROLLING_BACK.wireName(), null, "resume",
-                    "resuming the guest on the source failed: " + DeviceSteps.message(e)));
-        }
+    private static MigrationReport rollBack(Recorder rec, DeviceSteps devices, SourceQemu source,
+                                            Destination destination, Rollback.Touched touched, Failure failure) {
+        return rec.finish(Rollback.run(rec, devices, source, destination, touched, failure.describe()), List.of(),
+                failure);
     }
 
     private static List<Blocker> checkBothSides(MigrationPlan plan, DeviceSteps devices, Destination destination)
@@ -212,5 +162,9 @@ public final class MigrationCoordinator {
         boolean wasRunning;
         boolean destinationTouched;
         boolean qemuStarted;
+
+        Rollback.Touched touched() {
+            return new Rollback.Touched(wasRunning, destinationTouched, qemuStarted);
+        }
     }
 }

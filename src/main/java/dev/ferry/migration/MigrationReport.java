@@ -7,6 +7,9 @@ import java.util.List;
  * What happened in one migration or save, for people ({@code ferry migration show}) and scripts
  * ({@code --json}). Times are milliseconds; {@code downtimeMs} is Ferry's own measure from the
  * guest's pause on the source to its resume on the destination, {@code qemuDowntimeMs} QEMU's.
+ * {@code ownerUnknown}: the destination never said whether it took the VM, so the source keeps it
+ * paused and recorded as migrating. {@code guestPaused}: the guest was paused before the migration
+ * and was left paused wherever it ended.
  */
 public record MigrationReport(
         String id,
@@ -25,7 +28,9 @@ public record MigrationReport(
         Failure failure,
         List<Failure> recoveryFailures,
         RamProgress ram,
-        List<String> notes) {
+        List<String> notes,
+        boolean ownerUnknown,
+        boolean guestPaused) {
 
     /** One phase and how long it took. */
     public record PhaseTiming(String phase, Instant startedAt, long durationMs) {}

@@ -1,6 +1,11 @@
 package dev.ferry.migration;
 
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The phases of one migration, in the order the source drives them. Each is written to the
@@ -36,8 +41,35 @@ public enum Phase {
     /** Final: something could not be undone or finished; the report says what and where the VM is. */
     FAILED;
 
+    /** Phases that may be journaled after each phase; a final phase has none. */
+    private static final Map<Phase, Set<Phase>> NEXT = new EnumMap<>(Phase.class);
+
+    static {
+        Set<Phase> undone = EnumSet.of(ROLLING_BACK, ROLLED_BACK, FAILED);
+        NEXT.put(CHECK, union(undone, PREPARE, CHECKED, REFUSED));
+        // The destination's journal goes from PREPARE straight to SWITCHOVER.
+        NEXT.put(PREPARE, union(undone, PRE_SUSPEND, SWITCHOVER));
+        NEXT.put(PRE_SUSPEND, union(undone, RAM_COPY));
+        NEXT.put(RAM_COPY, union(undone, POST_SUSPEND));
+        NEXT.put(POST_SUSPEND, union(undone, SYNC));
+        NEXT.put(SYNC, union(undone, SWITCHOVER));
+        // Past switchover the source never rolls back; a destination that said "not taken" ends it rolled back.
+        NEXT.put(SWITCHOVER, EnumSet.of(CLEANUP, COMPLETED, ROLLED_BACK, FAILED));
+        NEXT.put(CLEANUP, EnumSet.of(COMPLETED, FAILED));
+        NEXT.put(ROLLING_BACK, EnumSet.of(ROLLED_BACK, FAILED));
+        for (Phase p : List.of(COMPLETED, CHECKED, REFUSED, ROLLED_BACK, FAILED)) {
+            NEXT.put(p, EnumSet.noneOf(Phase.class));
+        }
+    }
+
+    private static Set<Phase> union(Set<Phase> base, Phase... more) {
+        Set<Phase> s = EnumSet.copyOf(base);
+        s.addAll(List.of(more));
+        return s;
+    }
+
     public boolean isFinal() {
-        return ordinal() >= COMPLETED.ordinal();
+        return this == COMPLETED || this == CHECKED || this == REFUSED || this == ROLLED_BACK || this == FAILED;
     }
 
     /** Whether the VM now belongs to the destination (the source must never resume it). */
@@ -47,16 +79,24 @@ public enum Phase {
 
     /** Whether {@code next} may be journaled after this phase. */
     public boolean canFollow(Phase next) {
-        if (isFinal()) {
-            return false;
+        return NEXT.get(this).contains(next);
+    }
+
+    /** Throws, naming the migration, the VM and both phases, unless {@code next} may follow this phase. */
+    public void checkTransition(String migrationId, String vm, Phase next) {
+        if (!canFollow(next)) {
+            throw new IllegalStateException("migration " + migrationId + " of vm '" + vm
+                    + "': protocol going backwards or skipping " + wireName() + " => " + next.wireName());
         }
-        if (next.isFinal()) {
-            return true;
+    }
+
+    public static Phase fromWireName(String s) {
+        for (Phase p : values()) {
+            if (p.wireName().equals(s)) {
+                return p;
+            }
         }
-        if (next == ROLLING_BACK) {
-            return !pastPointOfNoReturn();
-        }
-        return this != ROLLING_BACK && next.ordinal() > ordinal() && next.ordinal() <= CLEANUP.ordinal();
+        throw new IllegalArgumentException("Invalid migration phase: '" + s + "'");
     }
 
     public String wireName() {

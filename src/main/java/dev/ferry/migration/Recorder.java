@@ -30,27 +30,37 @@ final class Recorder {
     private Instant pausedAt;
     private Instant resumedAt;
     private Long qemuDowntimeMs;
+    private boolean guestPaused;
     private volatile RamProgress ram;
 
     Recorder(MigrationPlan plan, Clock clock, Journal journal, MigrationListener listener) {
+        this(plan, clock, journal, listener, null, clock.instant());
+    }
+
+    /** A recorder that carries on a migration whose journal stopped at {@code from} (after a restart). */
+    Recorder(MigrationPlan plan, Clock clock, Journal journal, MigrationListener listener, Phase from,
+             Instant startedAt) {
         this.plan = plan;
         this.clock = clock;
         this.journal = journal;
         this.listener = listener;
-        this.startedAt = clock.instant();
+        this.startedAt = startedAt;
+        this.current = from;
+        this.currentSince = clock.instant();
+    }
+
+    /** Journals CHECK with whether the guest runs now, which decides whether a rollback resumes it. */
+    void enterCheck(boolean guestWasRunning) {
+        guestPaused = !guestWasRunning;
+        move(Phase.CHECK);
+        journal.enterCheck(guestWasRunning);
+        listener.phase(plan.id(), Phase.CHECK);
     }
 
     /** Journals {@code next}, then makes it current. */
     void enter(Phase next, String detail) {
-        if (current != null && !current.canFollow(next)) {
-            throw new IllegalStateException("migration " + plan.id() + " of vm '" + plan.vmName()
-                    + "': protocol going backwards " + current.wireName() + " => " + next.wireName());
-        }
-        journal.phase(plan.id(), next, detail);
-        Instant now = clock.instant();
-        closeCurrent(now);
-        current = next;
-        currentSince = now;
+        move(next);
+        journal.enter(next, detail);
         listener.phase(plan.id(), next);
     }
 
@@ -58,8 +68,23 @@ final class Recorder {
         enter(next, "");
     }
 
+    private void move(Phase next) {
+        if (current != null) {
+            current.checkTransition(plan.id(), plan.vmName(), next);
+        }
+        Instant now = clock.instant();
+        closeCurrent(now);
+        current = next;
+        currentSince = now;
+    }
+
     Phase current() {
         return current;
+    }
+
+    /** The phase a failure happened in: CHECK when nothing was entered yet. */
+    Phase failedIn() {
+        return current == null ? Phase.CHECK : current;
     }
 
     Instant now() {
@@ -70,8 +95,8 @@ final class Recorder {
         steps.add(timing);
     }
 
-    void deviceJournal(String deviceId, String step, String event, String detail) {
-        journal.deviceStep(plan.id(), deviceId, step, event, detail);
+    void deviceJournal(String deviceId, JournalStep step, JournalEvent event, String detail) {
+        journal.device(deviceId, step, event, detail);
     }
 
     void recoveryFailed(Failure failure) {
@@ -84,6 +109,10 @@ final class Recorder {
 
     void note(String note) {
         notes.add(note);
+    }
+
+    void guestPaused(boolean paused) {
+        guestPaused = paused;
     }
 
     /** The guest was paused at {@code at} (QEMU's STOP event); downtime runs from there. */
@@ -109,13 +138,37 @@ final class Recorder {
     }
 
     MigrationReport finish(Result result, List<Blocker> blockers, Failure failure) {
-        enter(result.finalPhase(), failure == null ? "" : failure.describe());
+        move(result.finalPhase());
+        journal.enter(result.finalPhase(), failure == null ? "" : failure.describe());
+        listener.phase(plan.id(), result.finalPhase());
+        return report(result, blockers, failure, false);
+    }
+
+    /** Ends FAILED with the owner unknown: the destination never said whether it took the VM. */
+    MigrationReport finishOwnerUnknown(Failure failure) {
+        move(Phase.FAILED);
+        journal.enterOwnerUnknown(failure.describe());
+        listener.phase(plan.id(), Phase.FAILED);
+        return report(Result.FAILED, List.of(), failure, true);
+    }
+
+    /** Ends a migration a restarted agent settled; the journal says so with a RECOVERED entry. */
+    MigrationReport recovered(Result result, Failure failure) {
+        // A settlement, not a protocol step: the destination's answer may end a migration from any phase.
+        closeCurrent(clock.instant());
+        current = result.finalPhase();
+        journal.recovered(result.finalPhase(), failure == null ? String.join("; ", notes) : failure.describe());
+        listener.phase(plan.id(), result.finalPhase());
+        return report(result, List.of(), failure, false);
+    }
+
+    private MigrationReport report(Result result, List<Blocker> blockers, Failure failure, boolean ownerUnknown) {
         Instant end = clock.instant();
         Long downtime = pausedAt != null && resumedAt != null ? Duration.between(pausedAt, resumedAt).toMillis() : null;
         return new MigrationReport(plan.id(), plan.vmName(), plan.sourceHost(), plan.destination(),
                 plan.mode().wireName(), result, startedAt, Duration.between(startedAt, end).toMillis(),
                 downtime, qemuDowntimeMs, List.copyOf(phases), List.copyOf(steps), List.copyOf(blockers),
-                failure, List.copyOf(recoveryFailures), ram, List.copyOf(notes));
+                failure, List.copyOf(recoveryFailures), ram, List.copyOf(notes), ownerUnknown, guestPaused);
     }
 
     private void closeCurrent(Instant now) {

@@ -32,7 +32,7 @@ public enum Result {
         throw new IllegalArgumentException("unknown migration result '" + s + "'");
     }
 
-    Phase finalPhase() {
+    public Phase finalPhase() {
         return switch (this) {
             case COMPLETED -> Phase.COMPLETED;
             case CHECKED -> Phase.CHECKED;

@@ -1,5 +1,6 @@
 package dev.ferry.agent;
 
+import dev.ferry.migration.PeerProtocol;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -205,7 +206,8 @@ class HostileInputTest {
     }
 
     private static String peerBody(String id) {
-        Map<String, String> m = new LinkedHashMap<>();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("protocol", PeerProtocol.VERSION);
         m.put("migrationId", id);
         m.put("sourceHost", "node2");
         m.put("spec", "name: web7\nmemoryMiB: 64\n");

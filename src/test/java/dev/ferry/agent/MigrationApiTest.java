@@ -1,5 +1,6 @@
 package dev.ferry.agent;
 
+import dev.ferry.migration.PeerProtocol;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -117,5 +118,18 @@ class MigrationApiTest {
     void peerSwitchover_ofAMigrationThisHostNeverPrepared_isNotTaken() throws Exception {
         Map<String, String> body = Map.of("migrationId", "m1", "sourceHost", "a", "spec", "name: x\n", "mode", "live");
         assertError(api.post("/v1/peer/migrations/m1/switchover", body), 409, "not_taken", "no incoming migration m1");
+    }
+
+    @Test
+    void peerCalls_fromAnotherProtocolVersion_areRefusedNamingBothVersions() throws Exception {
+        Map<String, Object> body = Map.of("protocol", PeerProtocol.VERSION + 1, "migrationId", "m1", "sourceHost", "a",
+                "spec", "name: x\nmemoryMiB: 64\n", "mode", "live");
+        Api.Reply check = api.post("/v1/peer/migrations/m1/check", body);
+        assertThat(check.status()).isEqualTo(200);
+        assertThat(check.body().toString()).contains("peer protocol version " + (PeerProtocol.VERSION + 1))
+                .contains("this host speaks version " + PeerProtocol.VERSION);
+        assertError(api.post("/v1/peer/migrations/m1/prepare", body), 409, "conflict",
+                "peer protocol version " + (PeerProtocol.VERSION + 1) + " and this host speaks version "
+                        + PeerProtocol.VERSION);
     }
 }

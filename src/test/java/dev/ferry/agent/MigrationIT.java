@@ -1,5 +1,6 @@
 package dev.ferry.agent;
 
+import dev.ferry.migration.MigrationStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.guest.DiskReport;

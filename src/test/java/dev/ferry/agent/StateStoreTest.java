@@ -1,5 +1,17 @@
 package dev.ferry.agent;
 
+import dev.ferry.device.Mode;
+import dev.ferry.migration.JournalEntry;
+import dev.ferry.migration.JournalEvent;
+import dev.ferry.migration.JournalStep;
+import dev.ferry.migration.MigrationRecord;
+import dev.ferry.migration.Phase;
+import dev.ferry.migration.Result;
+import dev.ferry.migration.Role;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -64,8 +76,7 @@ class StateStoreTest {
         try (StateStore store = StateStore.open(db)) {
             assertThat(store.schemaVersion()).isEqualTo(SchemaMigration.ALL.size());
             assertThat(store.findVm("web1")).contains(vm("web1", VmState.RUNNING));
-            store.appendJournal(new JournalEntry("m1", "web1", JournalEntry.Role.SOURCE, "node2", "CHECK",
-                    null, null, "begin", T0, null));
+            store.appendJournal(enter("m1", Phase.CHECK));
             assertThat(store.journal("m1")).hasSize(1);
         }
     }
@@ -134,13 +145,107 @@ class StateStoreTest {
     @Test
     void journal_keepsEntriesInWriteOrderPerMigration() {
         try (StateStore store = StateStore.open(db)) {
-            store.appendJournal(new JournalEntry("m1", "web1", JournalEntry.Role.SOURCE, "node2", "CHECK", null, null, "begin", T0, null));
-            store.appendJournal(new JournalEntry("m2", "db1", JournalEntry.Role.DESTINATION, "node1", "PREPARE", null, null, "begin", T0, null));
-            store.appendJournal(new JournalEntry("m1", "web1", JournalEntry.Role.SOURCE, "node2", "PRE_SUSPEND", "tpm0", "pre-suspend", "done", T0.plusSeconds(1), "ok"));
+            store.appendJournal(enter("m1", Phase.CHECK));
+            store.appendJournal(new JournalEntry("m2", "db1", Role.DESTINATION, "node1", Phase.PREPARE, null, null,
+                    JournalEvent.ENTER, T0, null, true, false));
+            store.appendJournal(new JournalEntry("m1", "web1", Role.SOURCE, "node2", Phase.PRE_SUSPEND, "tpm0",
+                    JournalStep.PRE_SUSPEND, JournalEvent.OK, T0.plusSeconds(1), null, null, false));
 
-            assertThat(store.journal("m1")).extracting(JournalEntry::phase).containsExactly("CHECK", "PRE_SUSPEND");
+            assertThat(store.journal("m1")).extracting(JournalEntry::phase).containsExactly(Phase.CHECK, Phase.PRE_SUSPEND);
+            assertThat(store.journal("m1").get(1).step()).isEqualTo(JournalStep.PRE_SUSPEND);
             assertThat(store.journal("m1").get(1).device()).isEqualTo("tpm0");
-            assertThat(store.journal("m2").get(0).role()).isEqualTo(JournalEntry.Role.DESTINATION);
+            assertThat(store.journal("m2").get(0).role()).isEqualTo(Role.DESTINATION);
+            assertThat(store.journal("m2").get(0).guestWasRunning()).isTrue();
         }
+    }
+
+    @Test
+    void journal_keepsEveryValueTheEnumsCanWrite() {
+        // The schema's CHECK lists are literal (a released schema step never changes); this catches an enum
+        // value added without a schema step that allows it.
+        try (StateStore store = StateStore.open(db)) {
+            int n = 0;
+            for (Phase phase : Phase.values()) {
+                for (JournalEvent event : JournalEvent.values()) {
+                    store.appendJournal(new JournalEntry("all", "web1", Role.SOURCE, "node2", phase, null, null, event,
+                            T0, null, null, false));
+                    n++;
+                }
+            }
+            for (JournalStep step : JournalStep.values()) {
+                store.appendJournal(new JournalEntry("all", "web1", Role.DESTINATION, "node2", Phase.SYNC, "d0", step,
+                        JournalEvent.OK, T0, null, false, true));
+                n++;
+            }
+            for (Result result : Result.values()) {
+                for (Mode mode : Mode.values()) {
+                    store.saveMigration(new MigrationRecord(result.wireName() + "-" + mode.wireName(), "web1",
+                            Role.SOURCE, "node2", mode, result, null, T0, T0));
+                }
+            }
+            assertThat(store.journal("all")).hasSize(n);
+            assertThat(store.listMigrations()).hasSize(Result.values().length * Mode.values().length);
+        }
+    }
+
+    @Test
+    void journal_refusesValuesNoVersionWrites() throws Exception {
+        try (StateStore store = StateStore.open(db)) {
+            store.appendJournal(enter("m1", Phase.CHECK));
+        }
+        try (Connection conn = DriverManager.getConnection("jdbc:sqlite:" + db); Statement st = conn.createStatement()) {
+            assertThatThrownBy(() -> st.execute("INSERT INTO migration_journal (migration_id, vm, role, peer, phase,"
+                    + " event, at) VALUES ('m1', 'web1', 'source', 'node2', 'CHECK', 'enter', '" + T0 + "')"))
+                    .hasMessageContaining("CHECK constraint failed");
+            assertThatThrownBy(() -> st.execute("INSERT INTO migration_journal (migration_id, vm, role, peer, phase,"
+                    + " event, at) VALUES ('m1', 'web1', 'source', 'node2', 'check', 'begin', '" + T0 + "')"))
+                    .hasMessageContaining("CHECK constraint failed");
+            assertThatThrownBy(() -> st.execute("INSERT INTO migrations VALUES ('m9', 'web1', 'source', 'node2',"
+                    + " 'live', 'done', NULL, '" + T0 + "', '" + T0 + "')"))
+                    .hasMessageContaining("CHECK constraint failed");
+        }
+    }
+
+    @Test
+    void open_journalWrittenByVersion3_readsTypedAfterTheUpgrade() throws Exception {
+        // Rows exactly as version 3 of the agent wrote them: facts as prose, the owner-unknown in the report.
+        try (StateStore v3 = StateStore.open(db, SchemaMigration.ALL.subList(0, 3))) {
+            assertThat(v3.schemaVersion()).isEqualTo(3);
+        }
+        try (Connection conn = DriverManager.getConnection("jdbc:sqlite:" + db); Statement st = conn.createStatement()) {
+            String at = "'" + T0 + "'";
+            st.execute("INSERT INTO migration_journal (migration_id, vm, role, peer, phase, device, step, event, at, detail)"
+                    + " VALUES ('m1', 'web1', 'source', 'node2', 'check', NULL, NULL, 'enter', " + at + ", 'guest was paused'),"
+                    + " ('m1', 'web1', 'source', 'node2', 'pre-suspend', 'tpm0', 'pre-suspend', 'ok', " + at + ", NULL),"
+                    + " ('m1', 'web1', 'source', 'node2', 'rolling-back', 'tpm0', 'recover', 'failed', " + at + ", 'x'),"
+                    + " ('m2', 'db1', 'source', 'node2', 'check', NULL, NULL, 'enter', " + at + ", 'guest was running'),"
+                    + " ('m2', 'db1', 'source', 'node2', 'failed', NULL, NULL, 'enter', " + at + ", 'switchover: no answer'),"
+                    + " ('m3', 'db2', 'destination', 'node1', 'rolled-back', NULL, NULL, 'recovered', " + at + ", NULL)");
+            st.execute("INSERT INTO migrations VALUES ('m2', 'db1', 'source', 'node2', 'live', 'failed',"
+                    + " '{\"failure\":{\"phase\":\"switchover\",\"step\":\"owner-unknown\"}}', " + at + ", " + at + "),"
+                    + " ('m1', 'web1', 'source', 'node2', 'save', NULL, NULL, " + at + ", " + at + ")");
+        }
+
+        try (StateStore store = StateStore.open(db)) {
+            List<JournalEntry> m1 = store.journal("m1");
+            assertThat(m1).extracting(JournalEntry::phase)
+                    .containsExactly(Phase.CHECK, Phase.PRE_SUSPEND, Phase.ROLLING_BACK);
+            assertThat(m1.get(0).guestWasRunning()).isFalse();
+            assertThat(m1.get(1).step()).isEqualTo(JournalStep.PRE_SUSPEND);
+            assertThat(m1.get(2).step()).isEqualTo(JournalStep.RECOVER);
+            assertThat(m1.get(2).event()).isEqualTo(JournalEvent.FAILED);
+            List<JournalEntry> m2 = store.journal("m2");
+            assertThat(m2.get(0).guestWasRunning()).isTrue();
+            assertThat(m2.get(1).ownerUnknown()).isTrue();
+            assertThat(m2.get(0).ownerUnknown()).isFalse();
+            assertThat(store.journal("m3").get(0).event()).isEqualTo(JournalEvent.RECOVERED);
+            assertThat(store.findMigration("m2")).get().extracting(MigrationRecord::result).isEqualTo(Result.FAILED);
+            assertThat(store.findMigration("m1")).get().extracting(MigrationRecord::mode).isEqualTo(Mode.SAVE);
+        }
+    }
+
+    private static JournalEntry enter(String id, Phase phase) {
+        return new JournalEntry(id, "web1", Role.SOURCE, "node2", phase, null, null, JournalEvent.ENTER, T0, null, null,
+                false);
     }
 }

@@ -3,7 +3,7 @@ package dev.ferry.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.agent.ApiJson;
-import dev.ferry.agent.MigrationStatus;
+import dev.ferry.migration.MigrationStatus;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

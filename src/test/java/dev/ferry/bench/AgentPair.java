@@ -5,7 +5,7 @@ import dev.ferry.agent.AgentConfig;
 import dev.ferry.agent.ConfigException;
 import dev.ferry.agent.DefineVmRequest;
 import dev.ferry.agent.MigrateRequest;
-import dev.ferry.agent.MigrationStatus;
+import dev.ferry.migration.MigrationStatus;
 import dev.ferry.agent.VmInfo;
 import dev.ferry.migration.MigrationReport;
 import dev.ferry.migration.Result;

@@ -1,5 +1,7 @@
 package dev.ferry.migration;
 
+import dev.ferry.migration.PeerProtocol.Prepared;
+import dev.ferry.migration.PeerProtocol.Switchover;
 import dev.ferry.device.DeviceContext;
 import dev.ferry.device.DeviceController;
 import dev.ferry.device.DeviceException;
@@ -206,7 +208,7 @@ final class Fakes {
             if (switchoverFailure != null) {
                 throw switchoverFailure;
             }
-            return new Switchover(List.of());
+            return new Switchover(true, List.of());
         }
 
         @Override

@@ -1,14 +1,16 @@
 package dev.ferry.migration;
 
+import dev.ferry.migration.PeerProtocol.Prepared;
+import dev.ferry.migration.PeerProtocol.Switchover;
 import java.time.Duration;
 import java.util.List;
 
 /** A destination in the same process: the destination's side called directly instead of over HTTP. */
 final class LocalDestination implements Destination {
     private final IncomingMigrations incoming;
-    private final IncomingRequest request;
+    private final PeerProtocol.Request request;
 
-    LocalDestination(IncomingMigrations incoming, IncomingRequest request) {
+    LocalDestination(IncomingMigrations incoming, PeerProtocol.Request request) {
         this.incoming = incoming;
         this.request = request;
     }

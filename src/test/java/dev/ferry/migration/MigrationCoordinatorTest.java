@@ -31,16 +31,7 @@ class MigrationCoordinatorTest {
     private final Source source = new Source(log);
     private final Dest dest = new Dest(log);
     private final List<Device> devices = new ArrayList<>();
-    private final List<Phase> journaled = new ArrayList<>();
-    private final Journal journal = new Journal() {
-        @Override
-        public synchronized void phase(String id, Phase phase, String detail) {
-            journaled.add(phase);
-        }
-
-        @Override
-        public void deviceStep(String id, String device, String step, String event, String detail) {}
-    };
+    private final MemoryStore store = new MemoryStore();
 
     @AfterEach
     void stopExecutor() {
@@ -48,7 +39,7 @@ class MigrationCoordinatorTest {
     }
 
     private MigrationReport migrate(Cancellation cancel) throws InterruptedException {
-        return coordinator().migrate(plan(), source, dest, MigrationListener.NONE, cancel);
+        return coordinator().migrate(plan(), source, dest, journal("m1"), MigrationListener.NONE, cancel);
     }
 
     private MigrationReport migrate() throws InterruptedException {
@@ -56,7 +47,11 @@ class MigrationCoordinatorTest {
     }
 
     private MigrationCoordinator coordinator() {
-        return new MigrationCoordinator(Clock.systemUTC(), executor, journal);
+        return new MigrationCoordinator(Clock.systemUTC(), executor);
+    }
+
+    private Journal journal(String id) {
+        return new Journal(store, id, "web1", Role.SOURCE, "dst", Clock.systemUTC());
     }
 
     private MigrationPlan plan() {
@@ -80,7 +75,7 @@ class MigrationCoordinatorTest {
         MigrationReport report = migrate();
 
         assertThat(report.result()).isEqualTo(Result.COMPLETED);
-        assertThat(journaled).containsExactly(Phase.CHECK, Phase.PREPARE, Phase.PRE_SUSPEND, Phase.RAM_COPY,
+        assertThat(store.phases("m1")).containsExactly(Phase.CHECK, Phase.PREPARE, Phase.PRE_SUSPEND, Phase.RAM_COPY,
                 Phase.POST_SUSPEND, Phase.SYNC, Phase.SWITCHOVER, Phase.CLEANUP, Phase.COMPLETED);
         assertThat(log.lines).containsSubsequence("dest prepare", "pre-suspend d0", "pre-suspend d2",
                 "qemu migrate tcp:127.0.0.1:4444", "qemu pre-switchover", "qemu continue", "qemu completed",
@@ -121,7 +116,7 @@ class MigrationCoordinatorTest {
         assertThat(log.lines).contains("dest abort");
         assertThat(log.lines.contains("source resume")).isEqualTo(running);
         assertThat(log.lines).doesNotContain("dest switchover", "source release");
-        assertThat(journaled).endsWith(Phase.ROLLING_BACK, Phase.ROLLED_BACK);
+        assertThat(store.phases("m1")).endsWith(Phase.ROLLING_BACK, Phase.ROLLED_BACK);
     }
 
     /** The recoveries a failure at {@code step} of device {@code position} must cause, in order. */
@@ -185,7 +180,7 @@ class MigrationCoordinatorTest {
                 "bridge br9 is missing");
         assertThat(log.lines).doesNotContain("dest prepare", "dest abort", "source resume")
                 .noneMatch(l -> l.startsWith("pre-suspend") || l.startsWith("recover"));
-        assertThat(journaled).containsExactly(Phase.CHECK, Phase.REFUSED);
+        assertThat(store.phases("m1")).containsExactly(Phase.CHECK, Phase.REFUSED);
     }
 
     @Test
@@ -196,7 +191,7 @@ class MigrationCoordinatorTest {
 
         assertThat(report.result()).isEqualTo(Result.REFUSED);
         assertThat(report.blockers()).hasSize(1);
-        assertThat(journaled).isEmpty();
+        assertThat(store.phases("m1")).isEmpty();
         assertThat(log.lines).containsOnly("check d0", "check d1", "check d2", "dest check");
     }
 
@@ -237,7 +232,7 @@ class MigrationCoordinatorTest {
             cancel.cancel("operator asked");
         });
 
-        MigrationReport report = coordinator().migrate(slow, source, dest, MigrationListener.NONE, cancel);
+        MigrationReport report = coordinator().migrate(slow, source, dest, journal("m2"), MigrationListener.NONE, cancel);
 
         assertThat(report.result()).isEqualTo(Result.ROLLED_BACK);
         assertThat(report.failure().message()).startsWith("cancelled by the operator during post-suspend");
@@ -254,7 +249,10 @@ class MigrationCoordinatorTest {
 
         assertThat(report.result()).isEqualTo(Result.FAILED);
         assertThat(report.failure().message()).contains("will not resume it");
-        assertThat(report.failure().step()).isEqualTo(MigrationCoordinator.OWNER_UNKNOWN);
+        assertThat(report.ownerUnknown()).isTrue();
+        assertThat(store.journal("m1").get(store.journal("m1").size() - 1))
+                .satisfies(e -> assertThat(e.phase()).isEqualTo(Phase.FAILED))
+                .satisfies(e -> assertThat(e.ownerUnknown()).isTrue());
         assertThat(log.lines).doesNotContain("source resume", "dest abort", "source release");
         assertThat(log.matching("recover")).isEmpty();
     }

@@ -38,7 +38,7 @@ class QemuMigrationIT {
     private QemuHost sourceHost;
     private QemuHost destHost;
     private VmSpec spec;
-    private final AtomicReference<VmHandle> owned = new AtomicReference<>();
+    private final MemoryVms destVms = new MemoryVms();
     private final List<VmHandle> handles = new ArrayList<>();
 
     @BeforeEach
@@ -67,32 +67,22 @@ class QemuMigrationIT {
                 h.destroy();
             }
         }
-        if (owned.get() != null && owned.get().isAlive()) {
-            owned.get().destroy();
+        for (VmHandle h : destVms.handles.values()) {
+            if (h.isAlive()) {
+                h.destroy();
+            }
         }
         executor.shutdownNow();
     }
 
     private IncomingMigrations incoming() {
-        IncomingMigrations.Host host = new IncomingMigrations.Host() {
-            @Override
-            public List<String> admissionBlockers(VmSpec s) {
-                return List.of();
-            }
-
-            @Override
-            public void takeOwnership(String id, VmSpec s, VmHandle handle) {
-                owned.set(handle);
-            }
-
-            @Override
-            public IncomingMigrations.Ownership ownership(String id) {
-                return owned.get() == null ? IncomingMigrations.Ownership.UNKNOWN : IncomingMigrations.Ownership.OWNED;
-            }
-        };
         DeviceControllers controllers = new DeviceControllers(Map.of(), new ToolRunner(runner));
-        return new IncomingMigrations(destHost, host, req -> Journal.NONE, controllers, "127.0.0.1", Clock.systemUTC(),
-                new dev.ferry.device.DiskImages(runner), dir.resolve("b-images"));
+        return new IncomingMigrations(destHost, destVms, new MemoryStore(), controllers, "127.0.0.1",
+                Clock.systemUTC(), new dev.ferry.device.DiskImages(runner), dir.resolve("b-images"));
+    }
+
+    private static PeerProtocol.Request request(MigrationPlan plan, VmSpec spec) {
+        return new PeerProtocol.Request(PeerProtocol.VERSION, plan.id(), "a", spec.toYaml(), "live", Map.of(), true);
     }
 
     private MigrationPlan plan(VmHandle source) {
@@ -115,15 +105,17 @@ class QemuMigrationIT {
                 throw new MigrationException(e.getMessage(), e);
             }
         });
-        Destination dest = new LocalDestination(incoming(), new IncomingRequest(plan.id(), "a", spec.toYaml(), "live"));
+        Destination dest = new LocalDestination(incoming(), request(plan, spec));
 
-        MigrationReport report = new MigrationCoordinator(Clock.systemUTC(), executor, Journal.NONE)
-                .migrate(plan, stream, dest, MigrationListener.NONE, new Cancellation());
+        MigrationReport report = new MigrationCoordinator(Clock.systemUTC(), executor)
+                .migrate(plan, stream, dest, Journal.discarding(plan.id(), spec.name(), Clock.systemUTC()),
+                        MigrationListener.NONE, new Cancellation());
 
         assertThat(report.failure()).isNull();
         assertThat(report.result()).isEqualTo(Result.COMPLETED);
-        assertThat(owned.get()).isNotNull();
-        assertThat(owned.get().state()).isEqualTo(VmState.RUNNING);
+        assertThat(destVms.handle(spec.name())).isPresent();
+        assertThat(destVms.handle(spec.name()).get().state()).isEqualTo(VmState.RUNNING);
+        assertThat(destVms.state(spec.name())).isEqualTo(VmState.RUNNING);
         assertThat(source.isAlive()).isFalse();
         assertThat(report.downtimeMs()).isNotNull().isPositive();
         assertThat(report.qemuDowntimeMs()).isNotNull();
@@ -143,15 +135,16 @@ class QemuMigrationIT {
         MigrationPlan plan = new MigrationPlan(good.id(), good.vmName(), good.vmUuid(), "a", Mode.LIVE, "b", units,
                 good.params());
         QmpSourceQemu stream = new QmpSourceQemu(spec.name(), source.qmp(), Clock.systemUTC(), source::close);
-        Destination dest = new LocalDestination(incoming(), new IncomingRequest(plan.id(), "a", spec.toYaml(), "live"));
+        Destination dest = new LocalDestination(incoming(), request(plan, spec));
 
-        MigrationReport report = new MigrationCoordinator(Clock.systemUTC(), executor, Journal.NONE)
-                .migrate(plan, stream, dest, MigrationListener.NONE, new Cancellation());
+        MigrationReport report = new MigrationCoordinator(Clock.systemUTC(), executor)
+                .migrate(plan, stream, dest, Journal.discarding(plan.id(), spec.name(), Clock.systemUTC()),
+                        MigrationListener.NONE, new Cancellation());
 
         assertThat(report.result()).isEqualTo(Result.ROLLED_BACK);
         assertThat(report.failure().device()).isEqualTo("device 'ext0' (external, fake)");
         assertThat(source.state()).isEqualTo(VmState.RUNNING);
-        assertThat(owned.get()).isNull();
+        assertThat(destVms.defined(spec.name())).isFalse();
         try (Stream<Path> left = Files.list(dir.resolve("b"))) {
             assertThat(left).as("nothing left on the destination").isEmpty();
         }

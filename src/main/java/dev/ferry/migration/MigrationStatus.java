@@ -1,7 +1,5 @@
-package dev.ferry.agent;
+package dev.ferry.migration;
 
-import dev.ferry.migration.MigrationReport;
-import dev.ferry.migration.RamProgress;
 import java.time.Instant;
 import java.util.Map;
 

@@ -1,12 +1,13 @@
-package dev.ferry.agent;
+package dev.ferry.migration;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ferry.migration.Destination;
-import dev.ferry.migration.IncomingMigrations;
-import dev.ferry.migration.IncomingRequest;
-import dev.ferry.migration.MigrationException;
 import dev.ferry.migration.MigrationReport.Blocker;
+import dev.ferry.migration.PeerProtocol.CheckReply;
+import dev.ferry.migration.PeerProtocol.Ownership;
+import dev.ferry.migration.PeerProtocol.OwnershipReply;
+import dev.ferry.migration.PeerProtocol.Prepared;
+import dev.ferry.migration.PeerProtocol.Switchover;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -31,25 +32,22 @@ final class PeerClient implements Destination {
 
     private final String peerName;
     private final URI base;
-    private final IncomingRequest request;
+    private final PeerProtocol.Request request;
     private final ObjectMapper json;
     private final HttpClient http;
     private final Clock clock;
     private final Duration switchoverPatience;
 
-    PeerClient(String peerName, URI agentUrl, IncomingRequest request, ObjectMapper json, Clock clock,
-               Duration switchoverPatience) {
+    PeerClient(String peerName, URI agentUrl, PeerProtocol.Request request, ObjectMapper json, HttpClient http,
+               Clock clock, Duration switchoverPatience) {
         this.peerName = peerName;
         this.base = agentUrl.resolve("/v1/peer/migrations/" + request.migrationId() + "/");
         this.request = request;
         this.json = json;
         this.clock = clock;
         this.switchoverPatience = switchoverPatience;
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        this.http = http;
     }
-
-    /** The check's answer. */
-    record CheckReply(List<Blocker> blockers) {}
 
     @Override
     public List<Blocker> check() throws MigrationException {
@@ -83,15 +81,13 @@ final class PeerClient implements Destination {
                     throw e;
                 }
                 log.warn("{}: {}; trying again", step, e.getMessage());
-                sleep();
+                sleep(Duration.ofSeconds(1));
             }
         }
     }
 
     /** The peer's answer to "whose is the VM of this migration?", for a source recovering after a restart. */
-    record OwnershipReply(IncomingMigrations.Ownership ownership) {}
-
-    IncomingMigrations.Ownership ownership() throws MigrationException {
+    Ownership ownership() throws MigrationException {
         HttpResponse<byte[]> response;
         try {
             response = http.send(HttpRequest.newBuilder(base.resolve("ownership")).timeout(CALL_TIMEOUT).GET().build(),
@@ -151,9 +147,9 @@ final class PeerClient implements Destination {
         }
     }
 
-    private static void sleep() throws MigrationException {
+    private static void sleep(Duration d) throws MigrationException {
         try {
-            Thread.sleep(1000);
+            Thread.sleep(d.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new MigrationException("interrupted while waiting to ask agent again", e);

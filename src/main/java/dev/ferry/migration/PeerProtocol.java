@@ -1,0 +1,69 @@
+package dev.ferry.migration;
+
+import dev.ferry.device.DiskImage;
+import dev.ferry.migration.MigrationReport.Blocker;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The wire types of the peer protocol, used by both ends: the source's {@link PeerClient} sends
+ * them, the destination's {@link DestinationMigrations} answers them, under
+ * {@code /v1/peer/migrations/{id}/check|prepare|switchover|abort} (POST, a {@link Request}) and
+ * {@code .../ownership} (GET). Every call is idempotent: a source that lost an answer asks again.
+ */
+public final class PeerProtocol {
+    /** Bumped whenever a message changes meaning; the destination refuses another version at CHECK. */
+    public static final int VERSION = 2;
+
+    private PeerProtocol() {}
+
+    /**
+     * What the source tells the destination about the migration it wants to run.
+     *
+     * @param protocol    the source's {@link #VERSION}
+     * @param migrationId the source's id for the migration; the destination keys everything by it
+     * @param sourceHost  the source host's name
+     * @param spec        the VM's normalized spec (YAML), with the same uuid and device ids
+     * @param mode        {@code live}
+     * @param localDisks  the images of the disks Ferry copies (not shared), by device id, as the source sees them
+     * @param guestRunning whether the guest runs on the source; a paused guest stays paused on the destination
+     */
+    public record Request(int protocol, String migrationId, String sourceHost, String spec, String mode,
+                          Map<String, DiskImage> localDisks, boolean guestRunning) {
+        public Request {
+            localDisks = localDisks == null ? Map.of() : Map.copyOf(localDisks);
+        }
+    }
+
+    /** The destination's answer to check: everything that would stop the VM from running there. */
+    public record CheckReply(List<Blocker> blockers) {}
+
+    /** The destination's addresses: QEMU's stream, and per-device endpoints (a local disk's NBD export). */
+    public record Prepared(String uri, Map<String, String> endpoints) {
+        public Prepared {
+            endpoints = endpoints == null ? Map.of() : Map.copyOf(endpoints);
+        }
+    }
+
+    /** What the destination did after it took the VM: whether the guest runs, and the devices' notes. */
+    public record Switchover(boolean resumed, List<String> notes) {
+        public Switchover {
+            notes = notes == null ? List.of() : List.copyOf(notes);
+        }
+    }
+
+    /** What the destination knows of a migration, for a source that lost track of it. */
+    public enum Ownership {
+        /** The VM belongs to the destination. */
+        OWNED,
+        /** Prepared and not (yet) taken. */
+        PREPARED,
+        /** Given up: aborted, or torn down after a restart before it was taken. */
+        ABORTED,
+        /** The destination never heard of the migration. */
+        UNKNOWN
+    }
+
+    /** The destination's answer to "whose is the VM of this migration?". */
+    public record OwnershipReply(Ownership ownership) {}
+}

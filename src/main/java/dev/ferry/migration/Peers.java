@@ -1,0 +1,52 @@
+package dev.ferry.migration;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * The other agents this host migrates to and hears from: names resolved through the agent's
+ * {@code peers}, one HTTP client per peer (shared by every call and retry to it), running on the
+ * executor the owner of this object shuts down.
+ */
+public final class Peers {
+    private final Map<String, URI> known;
+    private final ObjectMapper json;
+    private final Clock clock;
+    private final ExecutorService executor;
+    private final Map<URI, HttpClient> clients = new ConcurrentHashMap<>();
+
+    /** @param known peers by host name, from the agent's config */
+    public Peers(Map<String, URI> known, ObjectMapper json, Clock clock, ExecutorService executor) {
+        this.known = Map.copyOf(known);
+        this.json = json;
+        this.clock = clock;
+        this.executor = executor;
+    }
+
+    /** The agent URL of {@code to}: a known peer's name, or an agent URL given as is. */
+    public URI resolve(String to) {
+        URI url = known.get(to);
+        if (url != null) {
+            return url;
+        }
+        if (to.startsWith("http://") || to.startsWith("https://")) {
+            return URI.create(to);
+        }
+        throw new RequestException(RequestException.Kind.INVALID, "to: unknown host '" + to + "'; known peers are "
+                + known.keySet() + " (add it under peers in the agent's config, or give its agent URL)");
+    }
+
+    /** The destination of one migration, as a client of its agent. */
+    PeerClient client(String peer, PeerProtocol.Request request, Duration switchoverPatience) {
+        URI url = resolve(peer);
+        HttpClient http = clients.computeIfAbsent(url, u -> HttpClient.newBuilder()
+                .connectTimeout(Duration.ofSeconds(5)).executor(executor).build());
+        return new PeerClient(peer, url, request, json, http, clock, switchoverPatience);
+    }
+}

@@ -1,0 +1,386 @@
+package dev.ferry.migration;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.device.DeviceControllers;
+import dev.ferry.device.DeviceEvent;
+import dev.ferry.device.DiskException;
+import dev.ferry.device.DiskImage;
+import dev.ferry.device.DiskImages;
+import dev.ferry.device.GuestControl;
+import dev.ferry.device.Mode;
+import dev.ferry.device.QmpGuestControl;
+import dev.ferry.migration.RequestException.Kind;
+import dev.ferry.vm.DeviceSpec;
+import dev.ferry.vm.VmException;
+import dev.ferry.vm.VmHandle;
+import dev.ferry.vm.VmSpec;
+import dev.ferry.vm.VmState;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Migrations and saves this host drives as the source: each is journaled and recorded in the
+ * history before it starts, runs on its own thread under the VM's lease, and its report goes into
+ * the history when it ends. What happens in between is the {@link MigrationCoordinator}'s.
+ */
+public final class SourceMigrations {
+    private static final Logger log = LoggerFactory.getLogger(SourceMigrations.class);
+
+    /** How long the source keeps asking an unreachable destination whether it took the VM. */
+    private static final Duration SWITCHOVER_PATIENCE = Duration.ofMinutes(5);
+
+    private final String host;
+    private final HostVms vms;
+    private final MigrationStore store;
+    private final Peers peers;
+    private final DeviceControllers devices;
+    private final DiskImages images;
+    private final Path keptLogs;
+    private final Clock clock;
+    private final ObjectMapper json;
+    private final ExecutorService workers;
+    private final MigrationCoordinator coordinator;
+    private final SourceRecovery recovery;
+    private final Map<String, Live> live = new ConcurrentHashMap<>();
+
+    /** A migration that is running now. */
+    private static final class Live implements MigrationListener {
+        final String id;
+        final String vm;
+        final String peer;
+        final Mode mode;
+        final Instant startedAt;
+        final Cancellation cancel = new Cancellation();
+        volatile Phase phase = Phase.CHECK;
+        volatile RamProgress ram;
+        final Map<String, Double> devices = new ConcurrentHashMap<>();
+
+        Live(String id, String vm, String peer, Mode mode, Instant startedAt) {
+            this.id = id;
+            this.vm = vm;
+            this.peer = peer;
+            this.mode = mode;
+            this.startedAt = startedAt;
+        }
+
+        @Override
+        public void phase(String migrationId, Phase next) {
+            phase = next;
+            log.info("migration {} of vm '{}': {}", migrationId, vm, next.wireName());
+        }
+
+        @Override
+        public void ram(String migrationId, RamProgress progress) {
+            ram = progress;
+        }
+
+        @Override
+        public void device(String migrationId, DeviceEvent event) {
+            if (event.fraction() != null) {
+                devices.put(event.device().id(), event.fraction());
+            }
+        }
+
+        MigrationStatus status() {
+            return new MigrationStatus(id, vm, Role.SOURCE.wireName(), peer, mode.wireName(), phase.wireName(), true,
+                    ram, devices, startedAt, null);
+        }
+    }
+
+    /**
+     * @param keptLogs where the serial logs of VMs that left this host are kept
+     * @param workers  runs each migration; {@code steps} runs device steps concurrently
+     */
+    public SourceMigrations(String host, HostVms vms, MigrationStore store, Peers peers, DeviceControllers devices,
+                            DiskImages images, Path keptLogs, Clock clock, ObjectMapper json, ExecutorService workers,
+                            ExecutorService steps, SourceRecovery recovery) {
+        this.recovery = recovery;
+        this.host = host;
+        this.vms = vms;
+        this.store = store;
+        this.peers = peers;
+        this.devices = devices;
+        this.images = images;
+        this.keptLogs = keptLogs;
+        this.clock = clock;
+        this.json = json;
+        this.workers = workers;
+        this.coordinator = new MigrationCoordinator(clock, steps);
+    }
+
+    /** Starts a live migration of {@code vm} to {@code to} (answering at once), or runs a dry run to its end. */
+    public MigrationStatus migrate(String vm, String to, MigrationParams params, boolean dryRun) {
+        require(vm, "vm", "name the VM to migrate");
+        require(to, "to", "name the destination host (a peer in the agent's config) or give its agent URL");
+        peers.resolve(to);
+        VmSpec spec = vms.spec(vm);
+        String id = newId();
+        if (dryRun) {
+            PeerProtocol.Request request = request(id, spec, true);
+            Destination dest = peers.client(to, request, Duration.ZERO);
+            MigrationReport report = dryRun(plan(id, spec, Mode.LIVE, to, params, GuestControl.NONE), dest);
+            return finished(id, spec.name(), to, Mode.LIVE, report);
+        }
+        HostVms.Lease lease = vms.lease(vm, "migration to " + to);
+        try {
+            VmHandle handle = movable(vm);
+            PeerProtocol.Request request = request(id, spec, vms.state(vm) == VmState.RUNNING);
+            Destination dest = peers.client(to, request, SWITCHOVER_PATIENCE);
+            return launch(id, spec, handle, Mode.LIVE, to, params, dest, lease, VmState.RUNNING);
+        } catch (RuntimeException e) {
+            lease.close();
+            throw e;
+        }
+    }
+
+    /** Starts saving the VM into a file; the VM ends stopped, its definition kept. */
+    public MigrationStatus save(String vm, String file) {
+        require(file, "file", "give the absolute path of the file to save into");
+        Path path = Path.of(file);
+        if (!path.isAbsolute()) {
+            throw new RequestException(Kind.INVALID, "file: '" + file + "' is not an absolute path");
+        }
+        VmSpec spec = vms.spec(vm);
+        HostVms.Lease lease = vms.lease(vm, "save to " + path);
+        try {
+            VmHandle handle = movable(vm);
+            Destination dest = new FileDestination(path, vm, spec.uuid().toString(), spec.toYaml(),
+                    spec.memoryMiB() * 1024L * 1024L, clock);
+            return launch(newId(), spec, handle, Mode.SAVE, path.toString(), MigrationParams.defaults(), dest, lease,
+                    VmState.STOPPED);
+        } catch (RuntimeException e) {
+            lease.close();
+            throw e;
+        }
+    }
+
+    private MigrationStatus launch(String id, VmSpec spec, VmHandle handle, Mode mode, String peer,
+                                   MigrationParams params, Destination dest, HostVms.Lease lease, VmState onSuccess) {
+        Live run = new Live(id, spec.name(), peer, mode, clock.instant());
+        MigrationPlan plan = plan(id, spec, mode, peer, params, new QmpGuestControl(handle.qmp()));
+        QmpSourceQemu source = new QmpSourceQemu(spec.name(), handle.qmp(), clock,
+                () -> release(handle, keptSerialLog(keptLogs, spec.name(), id)));
+        // The history row comes first: a restart finds the migration even if it dies before CHECK is journaled.
+        store.saveMigration(new MigrationRecord(id, spec.name(), Role.SOURCE, peer, mode, null, null, run.startedAt,
+                run.startedAt));
+        vms.move(spec.name(), VmState.MIGRATING);
+        live.put(id, run);
+        Journal journal = new Journal(store, id, spec.name(), Role.SOURCE, peer, clock);
+        workers.submit(() -> {
+            try (lease) {
+                MigrationReport report = coordinator.migrate(plan, source, dest, journal, run, run.cancel);
+                settle(spec.name(), handle, report, onSuccess);
+                MigrationRecord ended = record(id, spec.name(), peer, mode, run.startedAt, report);
+                store.saveMigration(ended);
+                if (report.ownerUnknown()) {
+                    recovery.settleLater(ended);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                log.warn("migration {} of vm '{}' interrupted (the agent is stopping); its journal says where it stood",
+                        id, spec.name());
+            } catch (RuntimeException e) {
+                log.error("migration {} of vm '{}' failed unexpectedly", id, spec.name(), e);
+            } finally {
+                live.remove(id);
+            }
+        });
+        return run.status();
+    }
+
+    /** Records where the VM is after the migration, as the report says. */
+    private void settle(String vm, VmHandle handle, MigrationReport report, VmState onSuccess) {
+        if (report.result() == Result.COMPLETED) {
+            if (onSuccess == VmState.STOPPED) {
+                vms.detach(vm);
+                vms.move(vm, VmState.STOPPED);
+            } else {
+                vms.forget(vm);
+            }
+            return;
+        }
+        if (report.ownerUnknown()) {
+            log.error("vm '{}': left paused and recorded as migrating until the destination answers; asking it"
+                    + " again every few seconds", vm);
+            return;
+        }
+        VmState now;
+        try {
+            now = handle.isAlive() ? handle.state() : VmState.CRASHED;
+        } catch (VmException e) {
+            now = VmState.CRASHED;
+        }
+        vms.move(vm, now == VmState.PAUSED ? VmState.PAUSED : now == VmState.RUNNING ? VmState.RUNNING : VmState.CRASHED);
+    }
+
+    private MigrationRecord record(String id, String vm, String peer, Mode mode, Instant startedAt,
+                                   MigrationReport report) {
+        return new MigrationRecord(id, vm, Role.SOURCE, peer, mode, report.result(), reportJson(id, report),
+                startedAt, clock.instant());
+    }
+
+    private String reportJson(String id, MigrationReport report) {
+        try {
+            return json.writeValueAsString(report);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("Invalid report of migration " + id, e);
+        }
+    }
+
+    private static MigrationStatus finished(String id, String vm, String peer, Mode mode, MigrationReport report) {
+        return new MigrationStatus(id, vm, Role.SOURCE.wireName(), peer, mode.wireName(), report.result().wireName(),
+                false, report.ram(), Map.of(), report.startedAt(), report);
+    }
+
+    /** Every migration in this host's history, the running ones with their live phase. */
+    public List<MigrationStatus> list() {
+        List<MigrationStatus> out = new ArrayList<>();
+        for (MigrationRecord m : store.listMigrations()) {
+            Live run = live.get(m.id());
+            out.add(run != null ? run.status() : status(m));
+        }
+        return out;
+    }
+
+    public MigrationStatus show(String id) {
+        Live run = live.get(id);
+        if (run != null) {
+            return run.status();
+        }
+        return status(store.findMigration(id).orElseThrow(() -> new RequestException(Kind.NOT_FOUND,
+                "migration '" + id + "' not found; 'ferry migration list' shows the known ones")));
+    }
+
+    /** Asks a running migration to stop; it rolls back at once, or at its next phase boundary. */
+    public MigrationStatus cancel(String id) {
+        Live run = live.get(id);
+        if (run == null) {
+            MigrationStatus done = show(id);
+            if (done.running()) {
+                throw new RequestException(Kind.CONFLICT, "migration '" + id + "' is being settled from its journal"
+                        + " (it stood at " + done.phase() + "); it ends on its own once the other host answers");
+            }
+            throw new RequestException(Kind.CONFLICT, "migration '" + id + "' already ended: " + done.phase());
+        }
+        if (run.phase.pastPointOfNoReturn()) {
+            throw new RequestException(Kind.CONFLICT, "migration '" + id + "' is past switchover; the VM"
+                    + " belongs to the destination now and the migration can no longer be cancelled");
+        }
+        run.cancel.cancel("cancelled by the operator");
+        return run.status();
+    }
+
+    private MigrationStatus status(MigrationRecord m) {
+        MigrationReport report = null;
+        if (m.reportJson() != null) {
+            try {
+                report = json.readValue(m.reportJson(), MigrationReport.class);
+            } catch (IOException e) {
+                log.warn("migration {}: its stored report does not parse: {}", m.id(), e.getMessage());
+            }
+        }
+        // A migration with no result and no live run has not ended: recovery (or the other side) is settling it.
+        // It shows where its journal stands.
+        boolean unsettled = m.result() == null;
+        String phase = !unsettled ? m.result().wireName()
+                : store.journal(m.id()).stream().reduce((a, b) -> b).map(e -> e.phase().wireName()).orElse("unknown");
+        return new MigrationStatus(m.id(), m.vm(), m.role().wireName(), m.peer(), m.mode().wireName(), phase, unsettled,
+                report == null ? null : report.ram(), Map.of(), m.startedAt(), report);
+    }
+
+    private MigrationReport dryRun(MigrationPlan plan, Destination dest) {
+        try {
+            return coordinator.dryRun(plan, dest, MigrationListener.NONE);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RequestException(Kind.FAILED, "interrupted during the dry run", e);
+        }
+    }
+
+    MigrationPlan plan(String id, VmSpec spec, Mode mode, String destination, MigrationParams params,
+                       GuestControl guest) {
+        List<MigrationPlan.Unit> units = devices.bind(spec, guest).stream()
+                .map(b -> new MigrationPlan.Unit(b.ref(), b.controller())).toList();
+        return new MigrationPlan(id, spec.name(), spec.uuid().toString(), host, mode, destination, units, params);
+    }
+
+    private PeerProtocol.Request request(String id, VmSpec spec, boolean guestRunning) {
+        return new PeerProtocol.Request(PeerProtocol.VERSION, id, host, spec.toYaml(), Mode.LIVE.wireName(),
+                localDisks(spec), guestRunning);
+    }
+
+    /** The images of the disks a live migration copies (those not shared), as the destination needs to size them. */
+    private Map<String, DiskImage> localDisks(VmSpec spec) {
+        Map<String, DiskImage> out = new LinkedHashMap<>();
+        for (DeviceSpec.Disk d : spec.devices(DeviceSpec.Disk.class)) {
+            if (!d.shared() && !d.blockDevice()) {
+                try {
+                    out.put(d.id(), images.info(d.path()));
+                } catch (DiskException e) {
+                    throw new RequestException(Kind.FAILED, "vm '" + spec.name() + "': disk '" + d.id() + "': "
+                            + e.getMessage(), e);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The handle of a VM that can move now: running or paused, and under this agent's control. */
+    private VmHandle movable(String vm) {
+        VmState state = vms.state(vm);
+        if (state != VmState.RUNNING && state != VmState.PAUSED) {
+            throw new RequestException(Kind.CONFLICT, "vm '" + vm + "' is " + state.wireName()
+                    + "; only a running or paused VM can be migrated or saved (start it first)");
+        }
+        return vms.handle(vm).orElseThrow(() -> new RequestException(Kind.FAILED, "vm '" + vm
+                + "': the agent has no control of its QEMU process; restart the agent so it reattaches"));
+    }
+
+    /**
+     * Where the source keeps the guest's serial log once the VM left: the run directory goes with
+     * the VM, but what the guest printed here is evidence an operator (or a test) may want.
+     */
+    public static Path keptSerialLog(Path keptLogs, String vm, String migrationId) {
+        return keptLogs.resolve(vm + "." + migrationId + ".serial.log");
+    }
+
+    /** Copies the serial log of a VM that is leaving this host, then ends its QEMU here. */
+    static void release(VmHandle handle, Path keep) throws MigrationException {
+        try {
+            Files.createDirectories(keep.getParent());
+            Files.copy(handle.serialLog(), keep, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            log.warn("vm '{}': cannot keep its serial log at {}: {}", handle.name(), keep, e.getMessage());
+        }
+        try {
+            handle.destroy();
+        } catch (VmException e) {
+            throw new MigrationException("quitting the source QEMU failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static void require(String value, String field, String fix) {
+        if (value == null || value.isBlank()) {
+            throw new RequestException(Kind.INVALID, field + ": missing; " + fix);
+        }
+    }
+
+    private static String newId() {
+        return UUID.randomUUID().toString().substring(0, 8);
+    }
+}

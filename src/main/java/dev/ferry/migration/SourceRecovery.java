@@ -1,0 +1,226 @@
+package dev.ferry.migration;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.device.Mode;
+import dev.ferry.device.QmpGuestControl;
+import dev.ferry.device.Step;
+import dev.ferry.migration.MigrationReport.Failure;
+import dev.ferry.migration.PeerProtocol.Ownership;
+import dev.ferry.vm.VmHandle;
+import dev.ferry.vm.VmSpec;
+import dev.ferry.vm.VmState;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Settles the migrations this host drove as their source and that did not end: after a restart,
+ * and for a live migration whose destination never answered the switchover. One branch per
+ * where the journal says it stood; nothing is guessed:
+ *
+ * <ul>
+ *   <li>the VM is no longer here: it had left; the migration completed;</li>
+ *   <li>a save, or a migration still at CHECK: nothing reached another host; roll back here;</li>
+ *   <li>otherwise ask the destination whether it took the VM: owned there, quit the copy here
+ *       (keeping its serial log) and forget the VM; not taken, run the {@link Rollback} with what
+ *       the journal shows started; no answer, change nothing and ask again every few seconds.</li>
+ * </ul>
+ */
+public final class SourceRecovery {
+    private static final Logger log = LoggerFactory.getLogger(SourceRecovery.class);
+    private static final Duration RETRY = Duration.ofSeconds(5);
+
+    private final String host;
+    private final HostVms vms;
+    private final MigrationStore store;
+    private final Peers peers;
+    private final dev.ferry.device.DeviceControllers devices;
+    private final Path keptLogs;
+    private final Clock clock;
+    private final ObjectMapper json;
+    private final ScheduledExecutorService retries;
+    private final java.util.concurrent.ExecutorService steps;
+
+    public SourceRecovery(String host, HostVms vms, MigrationStore store, Peers peers,
+                          dev.ferry.device.DeviceControllers devices, Path keptLogs, Clock clock, ObjectMapper json,
+                          ScheduledExecutorService retries, java.util.concurrent.ExecutorService steps) {
+        this.host = host;
+        this.vms = vms;
+        this.store = store;
+        this.peers = peers;
+        this.devices = devices;
+        this.keptLogs = keptLogs;
+        this.clock = clock;
+        this.json = json;
+        this.retries = retries;
+        this.steps = steps;
+    }
+
+    /** Settles every source migration the history shows unfinished, or left with its owner unknown. */
+    public void recoverAtStart() {
+        for (MigrationRecord m : store.listMigrations()) {
+            if (m.role() == Role.SOURCE && (m.result() == null || ownerUnknown(m))) {
+                attempt(m);
+            }
+        }
+    }
+
+    /** Keeps asking the destination of {@code m} until it answers, then settles the migration. */
+    void settleLater(MigrationRecord m) {
+        retries.schedule(() -> attempt(m), RETRY.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    private boolean ownerUnknown(MigrationRecord m) {
+        List<JournalEntry> journal = store.journal(m.id());
+        return !journal.isEmpty() && journal.get(journal.size() - 1).ownerUnknown();
+    }
+
+    private void attempt(MigrationRecord m) {
+        try (HostVms.Lease lease = vms.lease(m.vm(), "recovery of migration " + m.id())) {
+            if (!settle(m)) {
+                settleLater(m);
+            }
+        } catch (RuntimeException e) {
+            log.error("migration {}: recovery failed, trying again in {} s", m.id(), RETRY.toSeconds(), e);
+            settleLater(m);
+        }
+    }
+
+    /** Returns false when it cannot decide yet (the destination does not answer). */
+    private boolean settle(MigrationRecord m) {
+        List<JournalEntry> journal = store.journal(m.id());
+        Phase last = journal.stream().filter(e -> e.event() == JournalEvent.ENTER).reduce((a, b) -> b)
+                .map(JournalEntry::phase).orElse(Phase.CHECK);
+        boolean wasRunning = journal.stream().filter(e -> e.guestWasRunning() != null).findFirst()
+                .map(JournalEntry::guestWasRunning).orElse(true);
+        if (!vms.defined(m.vm())) {
+            end(m, settlement(m, Phase.CHECK, Optional.empty()).recovered(Result.COMPLETED, null));
+            return true;
+        }
+        if (m.mode() == Mode.SAVE || last == Phase.CHECK) {
+            // Nothing reached another host: a save's partial file is not the VM, CHECK touched nothing.
+            rollBack(m, journal, last, wasRunning, null);
+            return true;
+        }
+        PeerClient peer = peers.client(m.peer(), new PeerProtocol.Request(PeerProtocol.VERSION, m.id(), host, "",
+                Mode.LIVE.wireName(), Map.of(), wasRunning), Duration.ZERO);
+        Ownership ownership;
+        try {
+            ownership = peer.ownership();
+        } catch (MigrationException e) {
+            log.warn("migration {} of vm '{}': cannot ask {} who owns the VM ({}); the VM stays as it is and I ask again",
+                    m.id(), m.vm(), m.peer(), e.getMessage());
+            return false;
+        }
+        if (ownership == Ownership.OWNED) {
+            leave(m, last);
+        } else {
+            rollBack(m, journal, last, wasRunning, peer);
+        }
+        return true;
+    }
+
+    /** The destination owns the VM: quit the copy here, keep its serial log, forget it. */
+    private void leave(MigrationRecord m, Phase last) {
+        Optional<VmHandle> handle = vms.handle(m.vm());
+        Recorder rec = settlement(m, last, handle);
+        if (handle.isPresent()) {
+            try {
+                SourceMigrations.release(handle.get(), SourceMigrations.keptSerialLog(keptLogs, m.vm(), m.id()));
+            } catch (MigrationException e) {
+                rec.note("cannot quit the source copy: " + e.getMessage());
+            }
+        }
+        vms.forget(m.vm());
+        rec.note("the destination had taken the VM; the source cleaned up after its restart");
+        end(m, rec.recovered(Result.COMPLETED, null));
+    }
+
+    /** The destination did not take the VM: undo what the journal says was started, resume if it ran. */
+    private void rollBack(MigrationRecord m, List<JournalEntry> journal, Phase last, boolean wasRunning,
+                          PeerClient peer) {
+        Optional<VmHandle> handle = vms.handle(m.vm()).filter(VmHandle::isAlive);
+        Recorder rec = settlement(m, last, handle);
+        Failure why = new Failure(last.wireName(), null, null, "the source agent restarted during " + last.wireName());
+        if (handle.isEmpty()) {
+            if (peer != null) {
+                abortQuietly(rec, peer);
+            }
+            vms.move(m.vm(), VmState.CRASHED);
+            end(m, rec.recovered(Result.FAILED, new Failure(last.wireName(), null, null,
+                    "the source's QEMU was gone after the restart")));
+            return;
+        }
+        MigrationPlan plan = plan(m, handle);
+        DeviceSteps started = new DeviceSteps(plan, rec, steps, () -> false);
+        started.startedBefore(lastGoodSteps(journal));
+        QmpSourceQemu qemu = new QmpSourceQemu(m.vm(), handle.get().qmp(), clock, () -> {});
+        Rollback.Touched touched = new Rollback.Touched(wasRunning, peer != null, true);
+        Result result = Rollback.run(rec, started, qemu, peer, touched, why.describe());
+        vms.move(m.vm(), wasRunning && result == Result.ROLLED_BACK ? VmState.RUNNING : VmState.PAUSED);
+        end(m, rec.recovered(result, result == Result.ROLLED_BACK ? null : why));
+    }
+
+    private static void abortQuietly(Recorder rec, PeerClient peer) {
+        try {
+            peer.abort();
+        } catch (MigrationException e) {
+            rec.recoveryFailed(new Failure(Phase.ROLLING_BACK.wireName(), null, "abort", e.getMessage()));
+        }
+    }
+
+    /** Every device the journal shows started (in the order they started), with the last step it completed. */
+    static Map<String, Step> lastGoodSteps(List<JournalEntry> journal) {
+        Map<String, Step> lastGood = new LinkedHashMap<>();
+        for (JournalEntry e : journal) {
+            if (e.step() == null || e.step().deviceStep() == null || e.step() == JournalStep.CHECK) {
+                continue;
+            }
+            Step step = e.step().deviceStep();
+            lastGood.putIfAbsent(e.device(), Step.CHECK);
+            if (e.event() == JournalEvent.OK && step.compareTo(lastGood.get(e.device())) > 0) {
+                lastGood.put(e.device(), step);
+            }
+        }
+        return lastGood;
+    }
+
+    /** A recorder that carries the migration on from where its journal stopped. */
+    private Recorder settlement(MigrationRecord m, Phase last, Optional<VmHandle> handle) {
+        Journal journal = new Journal(store, m.id(), m.vm(), Role.SOURCE, m.peer(), clock);
+        return new Recorder(plan(m, handle), clock, journal, MigrationListener.NONE, last, m.startedAt());
+    }
+
+    private MigrationPlan plan(MigrationRecord m, Optional<VmHandle> handle) {
+        if (!vms.defined(m.vm())) {
+            return new MigrationPlan(m.id(), m.vm(), "", host, m.mode(), m.peer(), List.of(), MigrationParams.defaults());
+        }
+        VmSpec spec = vms.spec(m.vm());
+        List<MigrationPlan.Unit> units = handle.isEmpty() ? List.of()
+                : devices.bind(spec, new QmpGuestControl(handle.get().qmp())).stream()
+                        .map(b -> new MigrationPlan.Unit(b.ref(), b.controller())).toList();
+        return new MigrationPlan(m.id(), m.vm(), spec.uuid().toString(), host, m.mode(), m.peer(), units,
+                MigrationParams.defaults());
+    }
+
+    private void end(MigrationRecord m, MigrationReport report) {
+        String reportJson;
+        try {
+            reportJson = json.writeValueAsString(report);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("Invalid report of migration " + m.id(), e);
+        }
+        store.saveMigration(m.ended(report.result(), reportJson, clock.instant()));
+        log.warn("migration {} of vm '{}' settled after a restart: {} ({})", m.id(), m.vm(), report.result().wireName(),
+                report.failure() == null ? String.join("; ", report.notes()) : report.failure().describe());
+    }
+}
