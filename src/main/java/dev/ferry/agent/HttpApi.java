@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * POST   /v1/migrations           MigrateRequest -> 202 MigrationStatus; a dry run answers 200 with its report
  * GET    /v1/migrations/{id}      MigrationStatus (with the report once it ended)
  * POST   /v1/migrations/{id}/cancel   MigrationStatus
- * POST   /v1/peer/migrations/{id}/check|prepare|switchover|abort   IncomingRequest (agent to agent)
+ * POST   /v1/peer/migrations/{id}/check|prepare|switchover|abort   PeerProtocol.Request (agent to agent)
  * GET    /v1/peer/migrations/{id}/ownership   whether this host took the VM (a recovering source asks)
  * GET    /v1/events               server-sent events "vm-state", data VmEvent
  * </pre>

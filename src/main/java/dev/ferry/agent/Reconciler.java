@@ -49,7 +49,7 @@ final class Reconciler {
             VmHandle handle = found.get();
             vms.attach(handle);
             if (vm.state() != VmState.MIGRATING) {
-                // A migrating VM's state is the migration's to settle, from its journal (MigrationRecovery).
+                // A migrating VM's state is the migration's to settle, from its journal (SourceRecovery, DestinationRecovery).
                 refresh(vm, handle);
             }
             log.info("vm '{}' reattached, pid {}, {}", name, handle.pid(), vms.record(name).state().wireName());
