@@ -1,5 +1,10 @@
 package dev.ferry.agent;
 
+import dev.ferry.agent.api.ApiJson;
+import dev.ferry.agent.api.HttpApi;
+import dev.ferry.agent.config.AgentConfig;
+import dev.ferry.agent.config.ToolSpecs;
+import dev.ferry.agent.store.StateStore;
 import dev.ferry.device.DeviceControllers;
 import dev.ferry.device.DiskImages;
 import dev.ferry.device.ToolRunner;

@@ -1,5 +1,7 @@
 package dev.ferry.agent;
 
+import dev.ferry.agent.api.DefineVmRequest;
+import dev.ferry.agent.store.VmRecord;
 import dev.ferry.vm.SpecException;
 import dev.ferry.vm.VmException;
 import dev.ferry.vm.VmHandle;

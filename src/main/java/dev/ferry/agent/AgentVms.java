@@ -1,5 +1,6 @@
 package dev.ferry.agent;
 
+import dev.ferry.agent.store.VmRecord;
 import dev.ferry.migration.HostVms;
 import dev.ferry.vm.SpecException;
 import dev.ferry.vm.VmHandle;

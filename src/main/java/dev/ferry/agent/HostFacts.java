@@ -1,5 +1,7 @@
 package dev.ferry.agent;
 
+import dev.ferry.agent.config.AgentConfig;
+import dev.ferry.agent.store.VmRecord;
 import dev.ferry.vm.VmSpec;
 import java.nio.file.Path;
 import java.util.List;

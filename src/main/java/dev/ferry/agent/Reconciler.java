@@ -1,5 +1,6 @@
 package dev.ferry.agent;
 
+import dev.ferry.agent.store.VmRecord;
 import dev.ferry.vm.VmException;
 import dev.ferry.vm.VmHandle;
 import dev.ferry.vm.VmHost;

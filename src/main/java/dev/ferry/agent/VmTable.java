@@ -1,5 +1,7 @@
 package dev.ferry.agent;
 
+import dev.ferry.agent.store.StateStore;
+import dev.ferry.agent.store.VmRecord;
 import dev.ferry.vm.VmHandle;
 import dev.ferry.vm.VmState;
 import java.time.Clock;

@@ -5,15 +5,17 @@
  *
  * <p>The parts, by concern:
  * <ul>
- *   <li><b>Config:</b> {@link dev.ferry.agent.AgentConfig} (validated by {@code ConfigLoader}),
- *       {@code ToolConfig}, {@code ToolSpecs}.</li>
- *   <li><b>State store:</b> {@link dev.ferry.agent.StateStore} (SQLite, versioned schema in
+ *   <li><b>{@code agent.config}:</b> {@link dev.ferry.agent.config.AgentConfig}, validated by
+ *       {@code ConfigLoader}; the tools ({@code ToolConfig}, {@code ToolSpecs}).</li>
+ *   <li><b>{@code agent.store}:</b> {@link dev.ferry.agent.store.StateStore} (SQLite, versioned schema in
  *       {@code SchemaMigration}, WAL); it is the {@link dev.ferry.migration.MigrationStore} port.</li>
- *   <li><b>Host service:</b> {@link dev.ferry.agent.AgentService} (the VM lifecycle), {@code VmTable}
- *       (records and QEMU handles), {@link dev.ferry.agent.JobLeases}, {@code Reconciler} (reattach),
- *       {@code AgentVms} (the {@link dev.ferry.migration.HostVms} port), host facts and resources.</li>
- *   <li><b>HTTP API:</b> {@code HttpApi}, typed requests ({@code DefineVmRequest}, {@code MigrateRequest}, ...),
- *       {@code ApiErrors}, {@code ApiJson}, the {@link dev.ferry.agent.EventBus} behind {@code GET /v1/events}.</li>
+ *   <li><b>{@code agent.api}:</b> {@link dev.ferry.agent.api.HttpApi}, typed requests ({@code DefineVmRequest},
+ *       {@code MigrateRequest}, ...), {@code ApiErrors}, {@code ApiJson}.</li>
+ *   <li><b>This package, the host service:</b> {@link dev.ferry.agent.Agent} (which composes the parts),
+ *       {@link dev.ferry.agent.AgentService} (the VM lifecycle), {@code VmTable} (records and QEMU handles),
+ *       {@link dev.ferry.agent.JobLeases}, {@code Reconciler} (reattach), {@code AgentVms} (the
+ *       {@link dev.ferry.migration.HostVms} port), host facts and resources, and the {@link
+ *       dev.ferry.agent.EventBus} behind {@code GET /v1/events}.</li>
  * </ul>
  *
  * <p>How data flows: {@link dev.ferry.agent.Agent#start} locks the data directory, opens the store,

@@ -1,11 +1,11 @@
 package dev.ferry.cli;
 
+import dev.ferry.agent.api.ApiJson;
+import dev.ferry.agent.api.DefineVmRequest;
+import dev.ferry.agent.api.MigrateRequest;
+import dev.ferry.agent.config.AgentConfig;
+import dev.ferry.agent.config.ConfigException;
 import dev.ferry.agent.Agent;
-import dev.ferry.agent.AgentConfig;
-import dev.ferry.agent.ApiJson;
-import dev.ferry.agent.ConfigException;
-import dev.ferry.agent.DefineVmRequest;
-import dev.ferry.agent.MigrateRequest;
 import dev.ferry.migration.MigrationStatus;
 import dev.ferry.agent.VmInfo;
 import dev.ferry.guest.GuestBuildException;

@@ -1,6 +1,6 @@
 package dev.ferry.cli;
 
-import dev.ferry.agent.MigrateRequest;
+import dev.ferry.agent.api.MigrateRequest;
 import dev.ferry.migration.MigrationStatus;
 import dev.ferry.migration.Result;
 import java.io.PrintWriter;

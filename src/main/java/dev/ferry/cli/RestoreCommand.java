@@ -1,6 +1,6 @@
 package dev.ferry.cli;
 
-import dev.ferry.agent.RestoreRequest;
+import dev.ferry.agent.api.RestoreRequest;
 import dev.ferry.agent.VmInfo;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;

@@ -1,7 +1,7 @@
 package dev.ferry.cli;
 
+import dev.ferry.agent.api.SaveRequest;
 import dev.ferry.migration.MigrationStatus;
-import dev.ferry.agent.SaveRequest;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -1,7 +1,7 @@
 package dev.ferry.cli;
 
-import dev.ferry.agent.ApiJson;
-import dev.ferry.agent.DefineVmRequest;
+import dev.ferry.agent.api.ApiJson;
+import dev.ferry.agent.api.DefineVmRequest;
 import dev.ferry.agent.VmInfo;
 import java.io.IOException;
 import java.nio.file.Files;

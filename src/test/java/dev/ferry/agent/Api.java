@@ -1,5 +1,6 @@
 package dev.ferry.agent;
 
+import dev.ferry.agent.api.ApiJson;
 import dev.ferry.migration.MigrationStatus;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

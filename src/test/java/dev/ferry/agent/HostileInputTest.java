@@ -1,5 +1,6 @@
 package dev.ferry.agent;
 
+import dev.ferry.agent.api.ApiJson;
 import dev.ferry.migration.PeerProtocol;
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,5 +1,8 @@
 package dev.ferry.agent;
 
+import dev.ferry.agent.api.ApiJson;
+import dev.ferry.agent.api.DefineVmRequest;
+import dev.ferry.agent.api.HttpApi;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

@@ -1,5 +1,9 @@
 package dev.ferry.agent;
 
+import dev.ferry.agent.api.DefineVmRequest;
+import dev.ferry.agent.api.MigrateRequest;
+import dev.ferry.agent.api.RestoreRequest;
+import dev.ferry.agent.api.SaveRequest;
 import dev.ferry.migration.PeerProtocol;
 import static org.assertj.core.api.Assertions.assertThat;
 

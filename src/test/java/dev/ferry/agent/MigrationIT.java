@@ -1,5 +1,10 @@
 package dev.ferry.agent;
 
+import dev.ferry.agent.api.DefineVmRequest;
+import dev.ferry.agent.api.MigrateRequest;
+import dev.ferry.agent.api.RestoreRequest;
+import dev.ferry.agent.api.SaveRequest;
+import dev.ferry.agent.config.AgentConfig;
 import dev.ferry.migration.MigrationStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,5 +1,7 @@
 package dev.ferry.agent;
 
+import dev.ferry.agent.store.StateStore;
+import dev.ferry.agent.store.VmRecord;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.vm.VmException;

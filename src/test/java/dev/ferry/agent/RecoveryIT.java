@@ -1,5 +1,7 @@
 package dev.ferry.agent;
 
+import dev.ferry.agent.api.DefineVmRequest;
+import dev.ferry.agent.api.MigrateRequest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

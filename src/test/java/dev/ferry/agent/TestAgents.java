@@ -1,5 +1,6 @@
 package dev.ferry.agent;
 
+import dev.ferry.agent.config.AgentConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -1,8 +1,8 @@
 package dev.ferry.bench;
 
+import dev.ferry.agent.api.ApiJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ferry.agent.ApiJson;
 import dev.ferry.migration.MigrationStatus;
 import java.io.IOException;
 import java.net.URI;

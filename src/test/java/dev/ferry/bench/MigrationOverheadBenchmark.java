@@ -1,6 +1,6 @@
 package dev.ferry.bench;
 
-import dev.ferry.agent.AgentConfig;
+import dev.ferry.agent.config.AgentConfig;
 import dev.ferry.guest.GuestArtifacts;
 import dev.ferry.proc.ProcessRunner;
 import dev.ferry.vm.QemuHost;

@@ -1,10 +1,10 @@
 package dev.ferry.cli;
 
+import dev.ferry.agent.api.ApiJson;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.agent.Agent;
-import dev.ferry.agent.ApiJson;
 import dev.ferry.agent.FakeSpecs;
 import dev.ferry.agent.FakeVmHost;
 import dev.ferry.agent.TestAgents;

@@ -1,5 +1,9 @@
-package dev.ferry.agent;
+package dev.ferry.agent.api;
 
+import dev.ferry.agent.AgentException;
+import dev.ferry.agent.AgentService;
+import dev.ferry.agent.EventBus;
+import dev.ferry.agent.VmInfo;
 import static io.javalin.apibuilder.ApiBuilder.before;
 import static io.javalin.apibuilder.ApiBuilder.delete;
 import static io.javalin.apibuilder.ApiBuilder.get;
@@ -46,11 +50,11 @@ import org.slf4j.LoggerFactory;
  * GET    /v1/events               server-sent events "vm-state", data VmEvent
  * </pre>
  */
-final class HttpApi {
+public final class HttpApi {
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
 
     /** Larger request bodies get 413: a spec is a few KiB, nothing legitimate comes near this. */
-    static final int MAX_BODY_BYTES = 1024 * 1024;
+    public static final int MAX_BODY_BYTES = 1024 * 1024;
 
     private final AgentService service;
     private final Migrations migrations;
@@ -68,7 +72,7 @@ final class HttpApi {
     record MigrationList(java.util.List<MigrationStatus> migrations) {}
 
     /** A configured, not yet started server. */
-    static Javalin create(AgentService service, Migrations migrations, EventBus events) {
+    public static Javalin create(AgentService service, Migrations migrations, EventBus events) {
         ObjectMapper json = ApiJson.strict();
         HttpApi api = new HttpApi(service, migrations, events, json);
         Javalin app = Javalin.create(cfg -> {

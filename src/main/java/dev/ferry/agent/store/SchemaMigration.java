@@ -1,4 +1,4 @@
-package dev.ferry.agent;
+package dev.ferry.agent.store;
 
 import java.util.List;
 

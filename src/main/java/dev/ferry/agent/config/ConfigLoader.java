@@ -1,4 +1,4 @@
-package dev.ferry.agent;
+package dev.ferry.agent.config;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;

@@ -1,4 +1,4 @@
-package dev.ferry.agent;
+package dev.ferry.agent.store;
 
 import dev.ferry.device.Mode;
 import dev.ferry.migration.JournalEntry;
@@ -23,26 +23,22 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class StateStoreTest {
     private static final Instant T0 = Instant.parse("2030-01-01T12:00:00Z");
 
-    private Path dir;
+    @TempDir
+    Path dir;
     private Path db;
 
     @BeforeEach
     void setUp() {
-        dir = TestAgents.tempDir();
         db = dir.resolve("data/ferry.db");
     }
 
-    @AfterEach
-    void tearDown() {
-        TestAgents.delete(dir);
-    }
 
     private static VmRecord vm(String name, VmState state) {
         return new VmRecord(name, "uuid-" + name, "name: " + name + "\n", "/specs", state, T0);

@@ -1,4 +1,4 @@
-package dev.ferry.agent;
+package dev.ferry.agent.config;
 
 /** An agent configuration that cannot be used; the message names the field and how to fix it. */
 public final class ConfigException extends Exception {

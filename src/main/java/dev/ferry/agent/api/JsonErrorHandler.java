@@ -1,4 +1,4 @@
-package dev.ferry.agent;
+package dev.ferry.agent.api;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.servlet.http.HttpServletRequest;

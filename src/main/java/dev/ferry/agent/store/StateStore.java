@@ -1,4 +1,4 @@
-package dev.ferry.agent;
+package dev.ferry.agent.store;
 
 import dev.ferry.device.Mode;
 import dev.ferry.migration.JournalEntry;

@@ -1,5 +1,6 @@
-package dev.ferry.agent;
+package dev.ferry.agent.api;
 
+import dev.ferry.agent.VmInfo;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;

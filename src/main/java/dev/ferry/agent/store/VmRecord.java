@@ -1,4 +1,4 @@
-package dev.ferry.agent;
+package dev.ferry.agent.store;
 
 import dev.ferry.vm.VmState;
 import java.time.Instant;

@@ -1,5 +1,6 @@
-package dev.ferry.agent;
+package dev.ferry.agent.api;
 
+import dev.ferry.agent.AgentException;
 import dev.ferry.migration.MigrationParams;
 import java.time.Duration;
 

@@ -1,4 +1,4 @@
-package dev.ferry.agent;
+package dev.ferry.agent.config;
 
 import dev.ferry.device.Step;
 import dev.ferry.device.ToolDialect;
@@ -9,10 +9,10 @@ import java.util.HashMap;
 import java.util.Map;
 
 /** Turns the config's {@code tools} section into what the device layer runs. */
-final class ToolSpecs {
+public final class ToolSpecs {
     private ToolSpecs() {}
 
-    static Map<String, ToolSpec> of(Map<String, ToolConfig> tools) {
+    public static Map<String, ToolSpec> of(Map<String, ToolConfig> tools) {
         Map<String, ToolSpec> out = new HashMap<>();
         tools.forEach((type, t) -> {
             Map<Step, Duration> timeouts = new EnumMap<>(Step.class);

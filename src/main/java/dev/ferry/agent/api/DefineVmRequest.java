@@ -1,4 +1,4 @@
-package dev.ferry.agent;
+package dev.ferry.agent.api;
 
 /**
  * Body of {@code POST /v1/vms}: {@code {"spec": "<yaml text>", "baseDir": "/abs/dir"}}.

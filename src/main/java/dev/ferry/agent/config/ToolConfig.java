@@ -1,4 +1,4 @@
-package dev.ferry.agent;
+package dev.ferry.agent.config;
 
 import java.nio.file.Path;
 import java.time.Duration;

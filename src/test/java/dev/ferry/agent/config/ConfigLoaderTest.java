@@ -1,4 +1,4 @@
-package dev.ferry.agent;
+package dev.ferry.agent.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -9,17 +9,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ConfigLoaderTest {
-    private Path dir;
+    @TempDir
+    Path dir;
     private ConfigLoader loader;
 
     @BeforeEach
     void setUp() throws IOException {
-        dir = TestAgents.tempDir();
         Path bin = Files.createDirectories(dir.resolve("bin"));
         executable(bin.resolve("qemu-system-x86_64"));
         executable(bin.resolve("swtpm"));
@@ -28,10 +28,6 @@ class ConfigLoaderTest {
         loader = new ConfigLoader("/nonexistent:" + bin);
     }
 
-    @AfterEach
-    void tearDown() {
-        TestAgents.delete(dir);
-    }
 
     private static void executable(Path p) throws IOException {
         Files.writeString(p, "#!/bin/sh\n");

@@ -1,4 +1,4 @@
-package dev.ferry.agent;
+package dev.ferry.agent.store;
 
 /** The state database could not be read or written; the message names the file and what to do. */
 public final class StateStoreException extends RuntimeException {

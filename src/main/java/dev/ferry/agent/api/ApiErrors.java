@@ -1,5 +1,7 @@
-package dev.ferry.agent;
+package dev.ferry.agent.api;
 
+import dev.ferry.agent.AgentException;
+import dev.ferry.agent.store.StateStoreException;
 import dev.ferry.migration.RequestException;
 import dev.ferry.vm.IllegalVmTransitionException;
 import io.javalin.Javalin;
