@@ -8,13 +8,25 @@ import java.util.Locale;
  */
 public enum Step {
     /** Step 0: can this device migrate at all? A quick verdict, no side effects. */
-    CHECK,
+    CHECK(0),
     /** Step 1: whatever can be done while the guest still runs. */
-    PRE_SUSPEND,
+    PRE_SUSPEND(1),
     /** Step 2: the guest is paused; work starts, concurrently for all devices. */
-    POST_SUSPEND,
+    POST_SUSPEND(2),
     /** Step 3: wait for what step 2 started; after it the guest resumes on the destination. */
-    SYNC;
+    SYNC(3);
+
+    /** The proposal's step number, which is also the order the steps run in. */
+    private final int number;
+
+    Step(int number) {
+        this.number = number;
+    }
+
+    /** Whether this step runs after {@code other}. */
+    public boolean isAfter(Step other) {
+        return number > other.number;
+    }
 
     /** The name external tools see: {@code check}, {@code pre-suspend}, ... */
     public String toolName() {
@@ -23,7 +35,7 @@ public enum Step {
 
     /** The step number of the historical xend tool command line. */
     public int xenNumber() {
-        return ordinal();
+        return number;
     }
 
     public static Step fromToolName(String s) {

@@ -28,7 +28,7 @@ final class UnplugReplugController implements DeviceController {
 
     @Override
     public void recover(DeviceContext ctx, Step lastGoodStep) throws DeviceException {
-        if (lastGoodStep.compareTo(Step.PRE_SUSPEND) >= 0) {
+        if (lastGoodStep == Step.PRE_SUSPEND || lastGoodStep.isAfter(Step.PRE_SUSPEND)) {
             guest.plug(device);
         }
     }

@@ -187,7 +187,7 @@ public final class SourceRecovery {
             }
             Step step = e.step().deviceStep();
             lastGood.putIfAbsent(e.device(), Step.CHECK);
-            if (e.event() == JournalEvent.OK && step.compareTo(lastGood.get(e.device())) > 0) {
+            if (e.event() == JournalEvent.OK && step.isAfter(lastGood.get(e.device()))) {
                 lastGood.put(e.device(), step);
             }
         }
