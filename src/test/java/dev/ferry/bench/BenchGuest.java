@@ -1,11 +1,12 @@
 package dev.ferry.bench;
 
-import dev.ferry.guest.GuestArtifacts;
+import dev.ferry.agent.api.MigrateRequest;
+import dev.ferry.migration.MigrationStatus;
 import dev.ferry.guest.GuestConsole;
-import dev.ferry.guest.GuestKit;
-import dev.ferry.proc.Command;
-import dev.ferry.proc.ProcResult;
-import dev.ferry.proc.ProcessRunner;
+import dev.ferry.lab.Lab;
+import dev.ferry.lab.TestGuest;
+import dev.ferry.migration.MigrationReport;
+import dev.ferry.migration.Result;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,51 +18,21 @@ import java.util.List;
  * benchmark adds.
  */
 final class BenchGuest {
-    private static final Duration BOOT_LIMIT = Duration.ofSeconds(120);
     private static final Duration RESUME_LIMIT = Duration.ofSeconds(30);
+    private static final Duration MIGRATION_LIMIT = Duration.ofMinutes(3);
 
     private BenchGuest() {}
 
-    /** The test guest's kernel and initramfs, built once and cached for the user. */
-    static GuestArtifacts kit(ProcessRunner runner) throws Exception {
-        return GuestKit.inUserCache(runner).build();
-    }
-
-    /** A fresh 64 MiB qcow2 image at {@code path}. */
-    static Path dataDisk(Path path, ProcessRunner runner) throws IOException, InterruptedException {
-        ProcResult made = runner.run(Command.of("qemu-img", "create", "-q", "-f", "qcow2", path.toString(), "64M"));
-        if (!made.ok()) {
-            throw new IOException("cannot create the data disk " + path + ": " + made.describe());
-        }
-        return path;
-    }
-
-    /** The spec: both agents run on this machine and see the same image, so the disk is shared storage. */
-    static String spec(String name, GuestArtifacts kit, Path disk, List<String> extraDevices) {
-        StringBuilder yaml = new StringBuilder("""
-                name: %s
-                memoryMiB: 256
-                vcpus: 1
-                kernel: "%s"
-                initrd: "%s"
-                cmdline: "%s"
-                devices:
-                  - {type: disk, id: data0, path: "%s", format: qcow2, shared: true}
-                  - {type: nic, id: net0, backend: user}
-                  - {type: tpm, id: tpm0, backend: swtpm}
-                """.formatted(name, kit.kernel(), kit.initramfs(), kit.kernelCmdline(), disk));
-        extraDevices.forEach(d -> yaml.append("  - ").append(d).append('\n'));
-        return yaml.toString();
+    /** The spec, with a fresh 64 MiB data disk at {@code disk}: both agents see the same image, so it is shared storage. */
+    static String spec(String name, Path disk, List<String> extraDevices) throws Exception {
+        TestGuest guest = TestGuest.named(name).disk(TestGuest.createDisk(disk));
+        extraDevices.forEach(guest::device);
+        return guest.yaml();
     }
 
     /** Waits until the guest booted: its PCRs read and a few records written. */
     static GuestConsole awaitBooted(Path serialLog) throws IOException, InterruptedException {
-        GuestConsole up = GuestConsole.await(serialLog, c -> c.pcrs().size() == 8 && c.lastWrote() >= 3, BOOT_LIMIT);
-        if (up.pcrs().size() != 8 || up.lastWrote() < 3) {
-            throw new IllegalStateException("the test guest did not come up within " + BOOT_LIMIT.toSeconds()
-                    + " s; see " + serialLog);
-        }
-        return up;
+        return TestGuest.awaitBooted(serialLog, true, 3);
     }
 
     /** Waits until the guest ticks on after a migration, so the next one starts from a running guest. */
@@ -71,5 +42,19 @@ final class BenchGuest {
             throw new IllegalStateException("the guest did not tick on within " + RESUME_LIMIT.toSeconds()
                     + " s after the migration; see " + serialLog);
         }
+    }
+
+    /** Migrates {@code vm} live from {@code from} to the lab's other host with Ferry's defaults; fails unless it completed. */
+    static MigrationReport migrate(Lab lab, String vm, String from) throws IOException, InterruptedException {
+        String to = lab.other(from);
+        String id = lab.api(from).startMigration(new MigrateRequest(vm, to, false, null, null, null, null, null));
+        MigrationStatus done = lab.api(from).awaitMigration(id, MIGRATION_LIMIT).as(MigrationStatus.class);
+        MigrationReport report = done.report();
+        if (report == null || report.result() != Result.COMPLETED) {
+            throw new IllegalStateException("migration " + id + " of vm '" + vm + "' from " + from + " to " + to
+                    + " did not complete: " + (report == null ? "no report, phase " + done.phase()
+                    : report.result().wireName() + (report.failure() == null ? "" : ": " + report.failure().describe())));
+        }
+        return report;
     }
 }

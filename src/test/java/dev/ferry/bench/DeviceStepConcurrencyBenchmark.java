@@ -1,6 +1,6 @@
 package dev.ferry.bench;
 
-import dev.ferry.guest.GuestArtifacts;
+import dev.ferry.lab.Lab;
 import dev.ferry.proc.ProcessRunner;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -49,16 +49,15 @@ public final class DeviceStepConcurrencyBenchmark {
         List<FerryRun> runs = new ArrayList<>();
         long started = System.nanoTime();
         try (BenchRoot root = BenchRoot.create("ferry-bench-steps")) {
-            GuestArtifacts kit = BenchGuest.kit(runner);
             Path control = root.resolve("tool.mode");
             Path tool = writeTool(root.resolve("bench-tool"), control);
-            try (AgentPair agents = AgentPair.start(root.path(), Map.of("bench", tool))) {
+            try (Lab agents = Lab.in(root.path()).tool("bench", tool, Map.of()).start()) {
                 List<String> external = IntStream.range(0, DEVICES)
                         .mapToObj(i -> "{type: external, id: ext" + i + ", kind: bench}").toList();
-                String withDevices = BenchGuest.spec("steps8", kit, BenchGuest.dataDisk(root.resolve("steps8.qcow2"), runner), external);
+                String withDevices = BenchGuest.spec("steps8", root.resolve("steps8.qcow2"), external);
                 trips(agents, root, "steps8", withDevices, rounds, List.of(SLEEP, NO_SLEEP),
                         variant -> writeMode(control, variant.equals(SLEEP) ? "sleep" : "no-sleep"), runs);
-                String plain = BenchGuest.spec("plain", kit, BenchGuest.dataDisk(root.resolve("plain.qcow2"), runner), List.of());
+                String plain = BenchGuest.spec("plain", root.resolve("plain.qcow2"), List.of());
                 trips(agents, root, "plain", plain, rounds, List.of(NO_DEVICES), variant -> { }, runs);
             }
             List<String> left = root.leftovers();
@@ -69,24 +68,24 @@ public final class DeviceStepConcurrencyBenchmark {
     }
 
     /** Boots {@code vm} on A, then for each round migrates it A to B and back once per variant. */
-    private static void trips(AgentPair agents, BenchRoot root, String vm, String spec, int rounds, List<String> variants,
+    private static void trips(Lab agents, BenchRoot root, String vm, String spec, int rounds, List<String> variants,
                               Consumer<String> setUp, List<FerryRun> runs) throws Exception {
-        System.out.println("booting vm '" + vm + "' on " + AgentPair.A);
-        BenchGuest.awaitBooted(agents.defineAndStart(AgentPair.A, vm, spec, root.path()));
-        String at = AgentPair.A;
+        System.out.println("booting vm '" + vm + "' on " + Lab.A);
+        BenchGuest.awaitBooted(agents.defineAndStart(Lab.A, vm, spec));
+        String at = Lab.A;
         for (int round = 1; round <= rounds; round++) {
             for (String variant : variants) {
                 setUp.accept(variant);
                 for (int leg = 0; leg < 2; leg++) {
-                    FerryRun run = new FerryRun(variant, round, at, AgentPair.other(at), agents.migrate(vm, at));
+                    FerryRun run = new FerryRun(variant, round, at, agents.other(at), BenchGuest.migrate(agents, vm, at));
                     at = run.to();
                     runs.add(run);
                     printRun(run);
-                    BenchGuest.awaitTicking(agents.serialLog(at, vm));
+                    BenchGuest.awaitTicking(agents.api(at).serialLog(vm));
                 }
             }
         }
-        agents.destroy(vm);
+        agents.api(at).post("/v1/vms/" + vm + "/destroy", null);
     }
 
     private static void printRun(FerryRun r) {

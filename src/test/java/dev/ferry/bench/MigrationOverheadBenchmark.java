@@ -1,7 +1,7 @@
 package dev.ferry.bench;
 
 import dev.ferry.agent.config.AgentConfig;
-import dev.ferry.guest.GuestArtifacts;
+import dev.ferry.lab.Lab;
 import dev.ferry.proc.ProcessRunner;
 import dev.ferry.vm.QemuHost;
 import dev.ferry.vm.VmHandle;
@@ -50,26 +50,25 @@ public final class MigrationOverheadBenchmark {
         List<BareMigration.Outcome> bare = new ArrayList<>();
         long started = System.nanoTime();
         try (BenchRoot root = BenchRoot.create("ferry-bench-overhead")) {
-            GuestArtifacts kit = BenchGuest.kit(runner);
             AgentConfig binaries;
-            try (AgentPair agents = AgentPair.start(root.path(), Map.of())) {
-                binaries = agents.config(AgentPair.A);
-                String spec = BenchGuest.spec(VM, kit, BenchGuest.dataDisk(root.resolve("ferry-data.qcow2"), runner), List.of());
-                System.out.println("ferry: booting vm '" + VM + "' on " + AgentPair.A);
-                BenchGuest.awaitBooted(agents.defineAndStart(AgentPair.A, VM, spec, root.path()));
-                String at = AgentPair.A;
+            try (Lab agents = Lab.in(root.path()).start()) {
+                binaries = agents.agent(Lab.A).config();
+                String spec = BenchGuest.spec(VM, root.resolve("ferry-data.qcow2"), List.of());
+                System.out.println("ferry: booting vm '" + VM + "' on " + Lab.A);
+                BenchGuest.awaitBooted(agents.defineAndStart(Lab.A, VM, spec));
+                String at = Lab.A;
                 for (int i = 1; i <= runs; i++) {
-                    FerryRun run = new FerryRun("ferry", i, at, AgentPair.other(at), agents.migrate(VM, at));
+                    FerryRun run = new FerryRun("ferry", i, at, agents.other(at), BenchGuest.migrate(agents, VM, at));
                     at = run.to();
                     ferry.add(run);
                     System.out.printf("  ferry run %d %s -> %s: total %s, downtime %s, QEMU downtime %s, RAM copy to resume %s%n",
                             i, run.from(), run.to(), Samples.ms(run.totalMs()), Samples.ms(run.downtimeMs()),
                             run.qemuDowntimeText(), Samples.ms(run.phasesMs(RAM_COPY_TO_RESUME)));
-                    BenchGuest.awaitTicking(agents.serialLog(at, VM));
+                    BenchGuest.awaitTicking(agents.api(at).serialLog(VM));
                 }
-                agents.destroy(VM);
+                agents.api(at).post("/v1/vms/" + VM + "/destroy", null);
             }
-            bareRuns(root, kit, binaries, runner, runs, bare);
+            bareRuns(root, binaries, runner, runs, bare);
             List<String> left = root.leftovers();
             System.out.println("cleanup: " + (left.isEmpty() ? "no process left behind" : left.size() + " process(es) left behind: " + left));
         }
@@ -77,13 +76,13 @@ public final class MigrationOverheadBenchmark {
         System.out.printf("wall time: %d s%n", (System.nanoTime() - started) / 1_000_000_000);
     }
 
-    private static void bareRuns(BenchRoot root, GuestArtifacts kit, AgentConfig binaries, ProcessRunner runner, int runs,
+    private static void bareRuns(BenchRoot root, AgentConfig binaries, ProcessRunner runner, int runs,
                                  List<BareMigration.Outcome> out) throws Exception {
         QemuHost[] hosts = {
             new QemuHost(root.resolve("bare-a").resolve("run"), binaries.qemu(), binaries.swtpm(), runner),
             new QemuHost(root.resolve("bare-b").resolve("run"), binaries.qemu(), binaries.swtpm(), runner),
         };
-        String yaml = BenchGuest.spec(VM, kit, BenchGuest.dataDisk(root.resolve("bare-data.qcow2"), runner), List.of());
+        String yaml = BenchGuest.spec(VM, root.resolve("bare-data.qcow2"), List.of());
         VmSpec spec = VmSpecParser.parse(yaml, root.path());
         System.out.println("bare QEMU: booting vm '" + VM + "' on a");
         VmHandle vm = hosts[0].start(spec);

@@ -6,8 +6,8 @@
  * <p>How the pieces fit: a benchmark opens a {@link dev.ferry.bench.BenchRoot} (a temporary
  * directory that, when closed or when the JVM exits, ends every process whose command line names
  * it and removes it), builds the test guest's spec with {@link dev.ferry.bench.BenchGuest}, starts
- * two in-process agents with {@link dev.ferry.bench.AgentPair} and talks to them over HTTP through
- * {@link dev.ferry.bench.AgentHttp}; each completed migration's report becomes a {@link
+ * two in-process agents with the tests' {@link dev.ferry.lab.Lab} and talks to them over HTTP through
+ * its {@link dev.ferry.lab.Api}; each completed migration's report becomes a {@link
  * dev.ferry.bench.FerryRun}. {@link dev.ferry.bench.BareMigration} migrates a VM with QEMU alone,
  * over QMP, as the floor to compare with. Numbers go through {@link dev.ferry.bench.Samples} for medians.
  */

@@ -1,12 +1,14 @@
 package dev.ferry.fault;
 
-/** The matrix's columns. Tool faults are the {@link FaultTool}'s behaviours at the row's step. */
+import dev.ferry.lab.FakeTool;
+
+/** The matrix's columns. Tool faults are the {@link FakeTool}'s behaviours at the row's step. */
 enum Fault {
     TOOL_EXIT_1("tool-exit-1", "exit-1", "the tool exits 1 with a JSON error line"),
-    TOOL_HANG("tool-hang", "hang", "the tool sleeps past its " + FaultTool.STEP_TIMEOUT.toSeconds()
+    TOOL_HANG("tool-hang", "hang", "the tool sleeps past its " + FaultRun.STEP_TIMEOUT.toSeconds()
             + " s step timeout; the agent kills its process group"),
     TOOL_SIGNAL("tool-signal", "signal", "the tool SIGKILLs itself"),
-    TOOL_FLOOD("tool-flood", "flood", "the tool writes " + FaultTool.FLOOD_BYTES / (1024 * 1024)
+    TOOL_FLOOD("tool-flood", "flood", "the tool writes " + FakeTool.FLOOD_BYTES / (1024 * 1024)
             + " MiB of text lines to stdout, then exits 1 (a failure, so the cell also checks the report stays small)"),
     SOURCE_AGENT_KILL("source-agent-kill", null, "SIGKILL to the source agent's JVM (its QEMU, swtpm and tool live on),"
             + " then the agent is restarted on the same data directory and port"),

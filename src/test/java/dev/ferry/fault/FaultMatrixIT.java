@@ -5,14 +5,13 @@ import static org.assertj.core.api.Assertions.fail;
 
 import dev.ferry.guest.DiskReport;
 import dev.ferry.guest.DiskVerifier;
-import dev.ferry.guest.GuestArtifacts;
-import dev.ferry.guest.GuestKit;
+import dev.ferry.lab.Lab;
 import dev.ferry.proc.ProcessRunner;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -21,6 +20,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The fault-injection matrix: every migration phase (rows) against every fault (columns), each
@@ -33,7 +33,6 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FaultMatrixIT {
     private static final Path BASE = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().normalize();
-    private static final Path JAR = BASE.resolve("target").resolve("ferry.jar");
     /** Every cell unless a subset is asked for ({@code -Dferry.faultMatrix=subset} or {@code -Dferry.faultCells=...}). */
     private static final boolean FULL = !"subset".equals(System.getProperty("ferry.faultMatrix"))
             && System.getProperty("ferry.faultCells") == null;
@@ -47,17 +46,19 @@ class FaultMatrixIT {
 
     private final List<CellResult> results = new ArrayList<>();
     private Lab lab;
+    private MatrixGuest guest;
     private long started;
     private String diskVerdict = "not verified (the suite stopped before the end)";
 
     @BeforeAll
-    void startTheLab() throws Exception {
-        if (!Files.isRegularFile(JAR)) {
-            fail(JAR + " does not exist; build it first with 'mvn -DskipTests package' (mvn verify builds it before this test)");
-        }
+    void startTheLab(@TempDir Path root) throws Exception {
         started = System.nanoTime();
-        GuestArtifacts guest = GuestKit.inUserCache(new ProcessRunner()).build();
-        lab = Lab.start(JAR, BASE.resolve("target").resolve("fault-matrix-logs"), guest);
+        String t = FaultRun.STEP_TIMEOUT.toSeconds() + "s";
+        lab = Lab.in(root).separateJvms().linkProxies().logsIn(BASE.resolve("target").resolve("fault-matrix-logs"))
+                .fakeTool(MatrixGuest.TOOL_KIND, Map.of("check", t, "pre-suspend", t, "post-suspend", t, "sync", t,
+                        "recover", "10s"))
+                .start();
+        guest = MatrixGuest.boot(lab);
     }
 
     @TestFactory
@@ -80,7 +81,7 @@ class FaultMatrixIT {
     }
 
     private void cell(Row row, Fault fault) throws Exception {
-        CellResult r = new FaultRun(lab).run(row, fault);
+        CellResult r = new FaultRun(lab, guest).run(row, fault);
         results.add(r);
         System.out.printf("fault matrix: %-13s x %-17s %6d ms  %s%n", row.label, fault.label, r.millis(), r.cell());
         if (r.status() == CellResult.Status.FAIL) {
@@ -89,14 +90,13 @@ class FaultMatrixIT {
     }
 
     private void diskKeepsEveryRecord() throws Exception {
-        String owner = lab.owner();
-        lab.api(owner).post("/v1/vms/" + Lab.VM + "/destroy", null);
-        lab.harvestWrites();
-        DiskReport disk = DiskVerifier.verify(lab.disk, lab.runner);
-        boolean ok = disk.clean() && disk.highestContiguous() >= lab.highestWrote();
-        diskVerdict = (ok ? "pass" : "FAIL") + " (highest acknowledged record " + lab.highestWrote() + ", on the disk " + disk + ")";
+        lab.api(guest.owner()).post("/v1/vms/" + MatrixGuest.VM + "/destroy", null);
+        guest.harvestWrites();
+        DiskReport disk = DiskVerifier.verify(guest.disk(), new ProcessRunner());
+        boolean ok = disk.clean() && disk.highestContiguous() >= guest.highestWrote();
+        diskVerdict = (ok ? "pass" : "FAIL") + " (highest acknowledged record " + guest.highestWrote() + ", on the disk " + disk + ")";
         assertThat(disk.clean()).as("no gap or corrupt record: %s", disk).isTrue();
-        assertThat(disk.highestContiguous()).as("every acknowledged record is on the disk").isGreaterThanOrEqualTo(lab.highestWrote());
+        assertThat(disk.highestContiguous()).as("every acknowledged record is on the disk").isGreaterThanOrEqualTo(guest.highestWrote());
     }
 
     @AfterAll

@@ -1,21 +1,35 @@
 package dev.ferry.fault;
 
+import static org.awaitility.Awaitility.await;
+
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import dev.ferry.lab.Api;
+import dev.ferry.lab.Lab;
+import dev.ferry.lab.LinkProxy;
+import dev.ferry.proc.Processes;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * Runs one cell: holds a migration of the guest in the row's phase, injects the column's fault,
  * waits for the migration to end, and checks every invariant. A cell that broke something resets
  * the lab so the next one starts clean.
+ *
+ * <p>Every hold stops the migration itself, never a clock: the tool waits at its step, the link
+ * proxy keeps back a peer request or its answer, or a QEMU the phase cannot finish without is
+ * stopped (SIGSTOP) until the fault is in. Nothing depends on how fast the machine is.
  */
 final class FaultRun {
-    static final long RAM_COPY_BANDWIDTH_MIB = 24;
+    /** Each tool step's timeout in the agents' config: short, so a hang costs the matrix little. */
+    static final Duration STEP_TIMEOUT = Duration.ofSeconds(5);
     static final int CUT_SECONDS = 3;
     private static final Duration HOLD_LIMIT = Duration.ofSeconds(60);
     private static final Duration MIGRATION_LIMIT = Duration.ofMinutes(3);
@@ -23,9 +37,13 @@ final class FaultRun {
     static final Set<String> FINAL = Set.of("completed", "rolled-back", "failed", "refused");
 
     private final Lab lab;
+    private final MatrixGuest guest;
+    /** QEMU processes a hold stopped, resumed when the holds are released. */
+    private final List<Long> frozen = new ArrayList<>();
 
-    FaultRun(Lab lab) {
+    FaultRun(Lab lab, MatrixGuest guest) {
         this.lab = lab;
+        this.guest = guest;
     }
 
     /** Why a cell cannot be run, or empty when it can. */
@@ -45,8 +63,8 @@ final class FaultRun {
 
     CellResult run(Row row, Fault fault) throws Exception {
         long start = System.nanoTime();
-        String from = lab.owner();
-        String to = Lab.other(from);
+        String from = guest.owner();
+        String to = lab.other(from);
         List<String> problems = new ArrayList<>();
         String outcome = "?";
         try {
@@ -66,20 +84,20 @@ final class FaultRun {
             JsonNode status = awaitEnd(from, id);
             outcome = status.path("phase").asText("?");
             problems.addAll(expectations(row, fault, status, cancelStatus));
-            problems.addAll(new Invariants(lab).check(from, to, id));
+            problems.addAll(new Invariants(lab, guest).check(from, to, id));
             if (!problems.isEmpty()) {
                 problems.add("the source's report: " + reportSummary(status));
             }
         } catch (Exception e) {
             problems.add("the suite could not run the cell: " + e);
         } finally {
-            lab.tool.reset();
+            lab.tool().reset();
             releaseHolds(to);
             lab.linkTo(to).heal();
         }
         boolean reset = false;
         if (!problems.isEmpty()) {
-            lab.reset();
+            guest.reset();
             reset = true;
         }
         return CellResult.of(row, fault, outcome, problems, reset, (System.nanoTime() - start) / 1_000_000);
@@ -87,23 +105,19 @@ final class FaultRun {
 
     private String startMigration(Row row, Fault fault, String from, String to) throws Exception {
         if (fault.isToolFault()) {
-            lab.tool.at(row.toolStep, fault.toolBehaviour);
+            lab.tool().at(row.toolStep, fault.toolBehaviour);
         } else {
             switch (row) {
-                case CHECK, PRE_SUSPEND, POST_SUSPEND, SYNC -> lab.tool.at(row.toolStep, "hold");
-                case PREPARE -> lab.linkTo(to).holdNext("/prepare ", LinkProxy.Hold.RESPONSE);
+                case CHECK, PRE_SUSPEND, POST_SUSPEND, SYNC -> lab.tool().holdAt(row.toolStep);
+                case PREPARE, RAM_COPY -> lab.linkTo(to).holdNext("/prepare ", LinkProxy.Hold.RESPONSE);
                 case SWITCHOVER -> lab.linkTo(to).holdNext("/switchover ", LinkProxy.Hold.REQUEST);
                 case CLEANUP -> lab.linkTo(to).holdNext("/switchover ", LinkProxy.Hold.RESPONSE);
-                case RAM_COPY -> { }
                 default -> throw new IllegalStateException("Invalid row: " + row);
             }
         }
-        Map<String, Object> req = new HashMap<>(Map.of("vm", Lab.VM, "to", to, "stepDeadlineSeconds", 20,
-                "convergeTimeoutSeconds", 60));
-        if (row == Row.RAM_COPY) {
-            req.put("bandwidthMiB", RAM_COPY_BANDWIDTH_MIB);
-        }
-        AgentApi.Reply started = lab.api(from).post("/v1/migrations", req);
+        Map<String, Object> req = Map.of("vm", MatrixGuest.VM, "to", to, "stepDeadlineSeconds", 20,
+                "convergeTimeoutSeconds", 60);
+        Api.Reply started = lab.api(from).post("/v1/migrations", req);
         if (started.status() != 202) {
             throw new IllegalStateException("migrate from " + from + ": HTTP " + started.status() + " " + started.body());
         }
@@ -113,13 +127,28 @@ final class FaultRun {
     /** Waits until the migration is held in {@code row}; returns a problem when it never got there. */
     private String holdIn(Row row, String from, String to, String id) throws Exception {
         boolean held = switch (row) {
-            case CHECK, PRE_SUSPEND, POST_SUSPEND, SYNC -> lab.tool.awaitHeld(HOLD_LIMIT);
+            case CHECK, PRE_SUSPEND, POST_SUSPEND, SYNC -> lab.tool().awaitHeld(HOLD_LIMIT);
             case PREPARE, SWITCHOVER -> lab.linkTo(to).awaitHeld(HOLD_LIMIT);
-            case RAM_COPY -> awaitPhase(from, id, "ram-copy", HOLD_LIMIT);
-            case CLEANUP -> {
-                boolean answered = lab.linkTo(to).awaitHeld(HOLD_LIMIT);
+            case RAM_COPY -> {
+                // The destination's incoming QEMU stands still: the RAM stream stalls once the
+                // socket buffers are full, and the source cannot leave ram-copy until it resumes.
+                boolean prepared = lab.linkTo(to).awaitHeld(HOLD_LIMIT);
+                if (prepared) {
+                    freeze(lab.qemusOf(to), to + "'s incoming QEMU");
+                }
                 lab.linkTo(to).release();
-                yield answered && awaitPhase(from, id, "cleanup", Duration.ofSeconds(10));
+                yield prepared && awaitPhase(from, id, "ram-copy");
+            }
+            case CLEANUP -> {
+                // The destination runs the guest already; the source's QEMU is finished and idle.
+                // Stopped, it cannot answer the quit that cleanup sends, so the source stays in
+                // cleanup (for QEMU's command and exit timeouts, 20 s, before it kills it).
+                boolean answered = lab.linkTo(to).awaitHeld(HOLD_LIMIT);
+                if (answered) {
+                    freeze(List.of(lab.api(from).qemuPid(MatrixGuest.VM)), from + "'s QEMU");
+                }
+                lab.linkTo(to).release();
+                yield answered && awaitPhase(from, id, "cleanup");
             }
         };
         if (held) {
@@ -129,19 +158,24 @@ final class FaultRun {
         return "the fault could not land in " + row.label + ": the migration was at " + s.path("phase").asText("?");
     }
 
-    private boolean awaitPhase(String host, String id, String phase, Duration limit) throws Exception {
-        long until = System.nanoTime() + limit.toNanos();
-        while (System.nanoTime() < until) {
-            JsonNode s = lab.api(host).get("/v1/migrations/" + id).body();
-            if (phase.equals(s.path("phase").asText())) {
-                return true;
-            }
-            if (!s.path("running").asBoolean(true)) {
-                return false;
-            }
-            Thread.sleep(5);
+    private void freeze(List<Long> pids, String what) throws Exception {
+        if (pids.size() != 1) {
+            throw new IllegalStateException("expected one QEMU to stop as " + what + ", found " + pids);
         }
-        return false;
+        lab.freeze(pids.get(0));
+        frozen.add(pids.get(0));
+    }
+
+    /** Whether the source reports {@code phase} while the migration still runs (a hold keeps it there). */
+    private boolean awaitPhase(String host, String id, String phase) {
+        try {
+            JsonNode s = await("migration " + id + " in " + phase).atMost(HOLD_LIMIT).pollInterval(Duration.ofMillis(10))
+                    .until(() -> lab.api(host).get("/v1/migrations/" + id).body(),
+                            b -> phase.equals(b.path("phase").asText()) || !b.path("running").asBoolean(true));
+            return phase.equals(s.path("phase").asText());
+        } catch (ConditionTimeoutException e) {
+            return false;
+        }
     }
 
     /** Injects {@code fault}; returns the cancel's HTTP status for a cancel. */
@@ -154,7 +188,7 @@ final class FaultRun {
                 if (qemus.isEmpty()) {
                     throw new IllegalStateException("no QEMU runs on " + to + " to kill");
                 }
-                qemus.forEach(dev.ferry.proc.Processes::kill);
+                qemus.forEach(Processes::kill);
             }
             case LINK_CUT -> {
                 lab.linkTo(to).cut();
@@ -171,34 +205,37 @@ final class FaultRun {
     }
 
     private void releaseHolds(String to) throws Exception {
-        lab.tool.release();
+        lab.tool().release();
         lab.linkTo(to).release();
+        for (long pid : frozen) {
+            lab.resume(pid);
+        }
+        frozen.clear();
     }
 
     /**
      * Follows the migration on the source until it ended. A restarted source may need a moment to
      * recover the migration from its journal, so an ended one without a final result is given
-     * {@link #RECOVERY_GRACE} more before the cell looks at it.
+     * {@link #RECOVERY_GRACE} more before the cell looks at it. Returns the last status seen.
      */
-    private JsonNode awaitEnd(String from, String id) throws Exception {
-        long until = System.nanoTime() + MIGRATION_LIMIT.toNanos();
-        long graceUntil = Long.MAX_VALUE;
-        JsonNode s = null;
-        while (System.nanoTime() < until) {
-            AgentApi.Reply r = lab.api(from).get("/v1/migrations/" + id);
-            s = r.body();
-            if (r.status() == 200 && !s.path("running").asBoolean(true)) {
-                if (FINAL.contains(s.path("phase").asText())) {
-                    return s;
-                }
-                graceUntil = Math.min(graceUntil, System.nanoTime() + RECOVERY_GRACE.toNanos());
-                if (System.nanoTime() > graceUntil) {
-                    return s;
-                }
-            }
-            Thread.sleep(200);
+    private JsonNode awaitEnd(String from, String id) {
+        AtomicReference<JsonNode> last = new AtomicReference<>();
+        AtomicLong endedAt = new AtomicLong();
+        try {
+            await("migration " + id + " ends on " + from).atMost(MIGRATION_LIMIT).pollInterval(Duration.ofMillis(200))
+                    .ignoreExceptions().until(() -> {
+                        Api.Reply r = lab.api(from).get("/v1/migrations/" + id);
+                        last.set(r.body());
+                        if (r.status() != 200 || r.body().path("running").asBoolean(true)) {
+                            return false;
+                        }
+                        endedAt.compareAndSet(0, System.nanoTime());
+                        return FINAL.contains(r.text("phase")) || System.nanoTime() - endedAt.get() > RECOVERY_GRACE.toNanos();
+                    });
+        } catch (ConditionTimeoutException e) {
+            // The expectations say that it still runs.
         }
-        return s;
+        return last.get() == null ? MissingNode.getInstance() : last.get();
     }
 
     /** What the fault itself must lead to, beyond the invariants every cell checks. */

@@ -2,6 +2,8 @@ package dev.ferry.fault;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.guest.GuestConsole;
+import dev.ferry.lab.Api;
+import dev.ferry.lab.Lab;
 import dev.ferry.proc.Processes;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,29 +27,31 @@ final class Invariants {
     private static final Duration PCRS = Duration.ofSeconds(6);
 
     private final Lab lab;
+    private final MatrixGuest guest;
 
-    Invariants(Lab lab) {
+    Invariants(Lab lab, MatrixGuest guest) {
         this.lab = lab;
+        this.guest = guest;
     }
 
     List<String> check(String from, String to, String migrationId) throws Exception {
         List<String> broken = new ArrayList<>();
         String owner = oneRunningCopy(broken);
         if (owner != null) {
-            lab.owner(owner);
+            guest.owner(owner);
             guestIsWell(owner, broken);
-            leftNothing(Lab.other(owner), broken);
+            leftNothing(lab.other(owner), broken);
         }
         noOpenPorts(broken);
         journalsFinal(from, to, migrationId, broken);
-        lab.harvestWrites();
+        guest.harvestWrites();
         return broken;
     }
 
     /** Returns the host that runs the guest, or null (and says why) when that is not exactly one. */
     private String oneRunningCopy(List<String> broken) {
-        String onA = lab.api(Lab.A).vmState(Lab.VM);
-        String onB = lab.api(Lab.B).vmState(Lab.VM);
+        String onA = lab.api(Lab.A).vmState(MatrixGuest.VM);
+        String onB = lab.api(Lab.B).vmState(MatrixGuest.VM);
         List<Long> qa = lab.qemusOf(Lab.A);
         List<Long> qb = lab.qemusOf(Lab.B);
         String states = "host-a lists it " + onA + " with " + qa.size() + " QEMU, host-b " + onB + " with " + qb.size() + " QEMU";
@@ -65,22 +69,22 @@ final class Invariants {
     }
 
     private void guestIsWell(String owner, List<String> broken) throws Exception {
-        Path log = lab.serialLog(owner);
+        Path log = lab.api(owner).serialLog(MatrixGuest.VM);
         long tick = GuestConsole.read(log).lastTick();
         GuestConsole later = GuestConsole.await(log, c -> c.lastTick() >= tick + 5, TICKS);
         if (later.lastTick() < tick + 5) {
             broken.add("the guest on " + owner + " does not tick (tick " + later.lastTick() + " for " + TICKS.toSeconds() + " s)");
         }
         GuestConsole withPcrs = GuestConsole.await(log, c -> c.pcrs().size() == 8, PCRS);
-        if (!withPcrs.pcrs().equals(lab.pcrsAtBoot())) {
+        if (!withPcrs.pcrs().equals(guest.pcrsAtBoot())) {
             broken.add("PCRs on " + owner + " differ from boot: " + withPcrs.pcrs().keySet() + " printed, "
                     + differing(withPcrs.pcrs()) + " differ");
         }
-        lab.sawWrites(withPcrs);
+        guest.sawWrites(withPcrs);
     }
 
     private List<Integer> differing(Map<Integer, String> now) {
-        return lab.pcrsAtBoot().keySet().stream().filter(i -> !lab.pcrsAtBoot().get(i).equals(now.get(i))).toList();
+        return guest.pcrsAtBoot().keySet().stream().filter(i -> !guest.pcrsAtBoot().get(i).equals(now.get(i))).toList();
     }
 
     private void leftNothing(String host, List<String> broken) throws IOException {
@@ -102,7 +106,7 @@ final class Invariants {
     /** An NBD export or a migration listener left open shows as a TCP port of a process the agents started. */
     private void noOpenPorts(List<String> broken) throws IOException {
         Map<String, Integer> listening = listeningSocketInodes();
-        for (long pid : lab.processesIn(lab.root)) {
+        for (long pid : lab.processesIn(lab.root())) {
             Path fds = Path.of("/proc", Long.toString(pid), "fd");
             List<Path> links;
             try (Stream<Path> s = Files.list(fds)) {
@@ -153,7 +157,7 @@ final class Invariants {
 
     private void journalsFinal(String from, String to, String id, List<String> broken) throws Exception {
         for (String host : List.of(from, to)) {
-            AgentApi.Reply r;
+            Api.Reply r;
             try {
                 r = lab.api(host).get("/v1/migrations/" + id);
             } catch (IOException e) {

@@ -25,11 +25,12 @@ enum Row {
         return switch (this) {
             case CHECK, PRE_SUSPEND, POST_SUSPEND, SYNC -> "the tool waits at its " + toolStep + " step until the suite lets it go";
             case PREPARE -> "the link proxy holds the destination's answer to prepare (its incoming QEMU runs)";
-            case RAM_COPY -> "the fault lands when the source reports ram-copy (bandwidth capped at "
-                    + FaultRun.RAM_COPY_BANDWIDTH_MIB + " MiB/s so the copy lasts a few seconds)";
+            case RAM_COPY -> "the link proxy holds the destination's answer to prepare while the suite stops (SIGSTOP)"
+                    + " the incoming QEMU; the RAM stream stalls, so the source stays in ram-copy until it is resumed";
             case SWITCHOVER -> "the link proxy holds the source's switchover request before the destination sees it";
-            case CLEANUP -> "the link proxy holds the destination's switchover answer (it owns and runs the guest), "
-                    + "delivers it, and the fault lands when the source reports cleanup";
+            case CLEANUP -> "the link proxy holds the destination's switchover answer (it owns and runs the guest) while"
+                    + " the suite stops (SIGSTOP) the source's finished QEMU; the source's quit in cleanup cannot complete,"
+                    + " so it stays in cleanup until the QEMU is resumed";
         };
     }
 }

@@ -1,4 +1,4 @@
-package dev.ferry.fault;
+package dev.ferry.lab;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,9 +28,9 @@ import java.util.concurrent.TimeUnit;
  *
  * Requests are recognised by their HTTP/1.1 request line, which Java's HTTP client sends in clear.
  */
-final class LinkProxy implements AutoCloseable {
+public final class LinkProxy implements AutoCloseable {
     /** Which half of a request/answer exchange is kept back. */
-    enum Hold { REQUEST, RESPONSE }
+    public enum Hold { REQUEST, RESPONSE }
 
     private final int port;
     private volatile int upstreamPort;
@@ -47,23 +47,23 @@ final class LinkProxy implements AutoCloseable {
     }
 
     /** A proxy on a free loopback port forwarding to {@code upstreamPort}. */
-    static LinkProxy start(int upstreamPort) throws IOException {
+    public static LinkProxy start(int upstreamPort) throws IOException {
         ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         LinkProxy proxy = new LinkProxy(s.getLocalPort(), upstreamPort);
         proxy.serve(s);
         return proxy;
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
-    String url() {
+    public String url() {
         return "http://127.0.0.1:" + port;
     }
 
     /** Drops every connection and refuses new ones until {@link #heal}. */
-    synchronized void cut() {
+    public synchronized void cut() {
         ServerSocket s = server;
         server = null;
         closeQuietly(s);
@@ -72,7 +72,7 @@ final class LinkProxy implements AutoCloseable {
         released.countDown();
     }
 
-    synchronized void heal() throws IOException {
+    public synchronized void heal() throws IOException {
         if (server != null) {
             return;
         }
@@ -83,7 +83,7 @@ final class LinkProxy implements AutoCloseable {
     }
 
     /** Holds the next request whose request line contains {@code pathPart}, as {@code kind} says. */
-    void holdNext(String pathPart, Hold kind) {
+    public void holdNext(String pathPart, Hold kind) {
         held = new CountDownLatch(1);
         released = new CountDownLatch(1);
         holdKind = kind;
@@ -91,12 +91,12 @@ final class LinkProxy implements AutoCloseable {
     }
 
     /** Whether the armed hold caught its request within {@code limit}. */
-    boolean awaitHeld(Duration limit) throws InterruptedException {
+    public boolean awaitHeld(Duration limit) throws InterruptedException {
         return held.await(limit.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Lets the held request (or answer) go on; disarms a hold that caught nothing. */
-    void release() {
+    public void release() {
         holdMarker = null;
         released.countDown();
     }

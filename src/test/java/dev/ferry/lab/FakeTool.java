@@ -1,0 +1,126 @@
+package dev.ferry.lab;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import org.awaitility.core.ConditionTimeoutException;
+
+/**
+ * The migration tool of the test guest's {@code external} device, a shell script. It appends each
+ * call's arguments to a calls file. A control file holds one {@code <step>:<behaviour>} line; at
+ * that step the tool misbehaves, at every other step it succeeds at once. Behaviours:
+ * {@code exit-1} (a JSON error line, then exit 1; {@code exit-1:<message>} chooses the message),
+ * {@code hang} (sleeps past its timeout), {@code signal} (SIGKILLs itself), {@code flood} (about
+ * 50 MB on stdout, then exit 1) and {@code hold} (waits while the hold file exists, so a test can
+ * act while the migration is in that step; it gives up by itself after a minute so nothing
+ * outlives a broken run).
+ */
+public final class FakeTool {
+    public static final long FLOOD_BYTES = 50L * 1024 * 1024;
+    /** What {@code hang} runs, so a test can look for it: {@code pgrep -fx}. */
+    public static final String HANG_COMMAND = "sleep 600";
+
+    private final Path script;
+    private final Path control;
+    private final Path calls;
+    private final Path holdFile;
+    private final Path heldFile;
+
+    private FakeTool(Path dir) {
+        this.script = dir.resolve("fake-tool");
+        this.control = dir.resolve("fake-tool.control");
+        this.calls = dir.resolve("fake-tool.calls");
+        this.holdFile = dir.resolve("fake-tool.hold");
+        this.heldFile = dir.resolve("fake-tool.held");
+    }
+
+    /** Writes the script into {@code dir}; every step succeeds until told otherwise. */
+    public static FakeTool install(Path dir) throws IOException {
+        FakeTool tool = new FakeTool(Files.createDirectories(dir));
+        Files.writeString(tool.script, """
+                #!/bin/sh
+                step=$2
+                echo "$*" >> '%1$s'
+                line=$(cat '%2$s' 2>/dev/null)
+                case "$line" in
+                  "$step":*) behaviour=${line#"$step":};;
+                  *) exit 0;;
+                esac
+                case "$behaviour" in
+                  exit-1*)
+                    message=${behaviour#exit-1}; message=${message#:}
+                    [ -n "$message" ] || message="injected: exit 1 at $step"
+                    echo '{"error":"'"$message"'"}'; exit 1;;
+                  hang) exec %3$s;;
+                  signal) kill -KILL $$;;
+                  flood) yes 'flood flood flood flood flood flood flood flood flood flood flood' | head -c %4$d; exit 1;;
+                  hold)
+                    echo "$step" > '%5$s'
+                    i=0
+                    while [ -e '%6$s' ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
+                    rm -f '%5$s'
+                    exit 0;;
+                esac
+                exit 0
+                """.formatted(tool.calls, tool.control, HANG_COMMAND, FLOOD_BYTES, tool.heldFile, tool.holdFile));
+        Files.setPosixFilePermissions(tool.script, PosixFilePermissions.fromString("rwxr-xr-x"));
+        tool.reset();
+        return tool;
+    }
+
+    public Path path() {
+        return script;
+    }
+
+    /** The tool misbehaves as {@code behaviour} at {@code step} (a ferry-dialect step name). */
+    public void at(String step, String behaviour) throws IOException {
+        if (behaviour.equals("hold")) {
+            Files.deleteIfExists(heldFile);
+            Files.writeString(holdFile, step);
+        }
+        Files.writeString(control, step + ":" + behaviour);
+    }
+
+    /** The tool fails at {@code step} with {@code message} as its JSON error. */
+    public void failAt(String step, String message) throws IOException {
+        at(step, "exit-1:" + message);
+    }
+
+    /** The tool waits at {@code step} until {@link #release}. */
+    public void holdAt(String step) throws IOException {
+        at(step, "hold");
+    }
+
+    /** Whether a held step was reached within {@code limit}. */
+    public boolean awaitHeld(Duration limit) {
+        try {
+            await("the tool reaches its held step").atMost(limit).pollInterval(Duration.ofMillis(20))
+                    .until(() -> Files.exists(heldFile));
+            return true;
+        } catch (ConditionTimeoutException e) {
+            return false;
+        }
+    }
+
+    /** Lets a held step finish (successfully). */
+    public void release() throws IOException {
+        Files.deleteIfExists(holdFile);
+    }
+
+    /** The arguments of every call so far, one line each. */
+    public String calls() throws IOException {
+        return Files.exists(calls) ? Files.readString(calls) : "";
+    }
+
+    /** Every step succeeds again, and the calls so far are forgotten. */
+    public void reset() throws IOException {
+        release();
+        Files.writeString(control, "none");
+        Files.deleteIfExists(heldFile);
+        Files.deleteIfExists(calls);
+    }
+}

@@ -1,0 +1,18 @@
+/**
+ * The test lab: one fixture for every integration test and benchmark that needs real agents.
+ *
+ * <p>A {@link dev.ferry.lab.Lab} starts N {@link dev.ferry.lab.LabAgent}s under one root directory
+ * (a test's {@code @TempDir}), in the test's JVM or as {@code ferry agent} processes that can be
+ * killed and restarted, each the peer of every other, optionally through a
+ * {@link dev.ferry.lab.LinkProxy} that can cut the link or hold a peer request or its answer. The
+ * lab writes each agent's configuration file and loads it in one place, so main code moving does
+ * not ripple through the tests. A {@link dev.ferry.lab.FakeTool} is the migration tool of the
+ * guest's {@code external} device, told per step to succeed, fail, hang or hold.
+ * {@link dev.ferry.lab.TestGuest} builds the real test guest's spec and waits for it to boot, and
+ * {@link dev.ferry.lab.Api} talks to an agent over HTTP, waiting with Awaitility instead of sleeping.
+ *
+ * <p>Data flows one way: a test drives agents through {@link dev.ferry.lab.Api} only, and reads
+ * what the guest saw from its serial log; the lab uses no class of the agent's but
+ * {@code Agent} and {@code AgentConfig}.
+ */
+package dev.ferry.lab;
