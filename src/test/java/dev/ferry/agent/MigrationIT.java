@@ -182,6 +182,35 @@ class MigrationIT {
     }
 
     @Test
+    void pausedGuest_migrates_andStaysPausedOnTheDestination_untilResumedThere() throws Exception {
+        guestRunsOn(Lab.A);
+        assertThat(onA.post("/v1/vms/" + VM + "/pause", null).status()).isEqualTo(200);
+        long tickWhenPaused = GuestConsole.read(onA.serialLog(VM)).lastTick();
+
+        MigrationReport report = migrateToB();
+
+        assertThat(report.failure()).isNull();
+        assertThat(report.result().wireName()).isEqualTo("completed");
+        assertThat(report.guestPaused()).isTrue();
+        assertThat(report.notes()).anyMatch(n -> n.contains("stays paused on the destination"));
+        assertThat(onB.vmState(VM)).isEqualTo("paused");
+        GuestConsole source = GuestConsole.read(keptSerialLog(Lab.A, report.id()));
+        assertThat(source.lastTick()).as("no tick on the source after the pause").isEqualTo(tickWhenPaused);
+        assertThat(GuestConsole.read(onB.serialLog(VM)).lastTick()).as("no tick on the destination before a resume")
+                .isZero();
+
+        assertThat(onB.post("/v1/vms/" + VM + "/resume", null).status()).isEqualTo(200);
+
+        GuestConsole dest = GuestConsole.await(onB.serialLog(VM),
+                c -> c.lastTick() > c.firstTick() + 5 && c.pcrs().size() == 8, Duration.ofSeconds(30));
+        assertThat(dest.bootId()).as("the guest did not reboot").isNull();
+        assertThat(dest.firstTick()).as("ticks go on where the pause stopped them")
+                .isBetween(tickWhenPaused + 1, tickWhenPaused + 2);
+        assertThat(dest.pcrs()).isEqualTo(pcrsAtBoot);
+        acknowledged = Math.max(acknowledged, dest.lastWrote());
+    }
+
+    @Test
     void saveAndRestore_bringTheGuestBackWithItsTpmState() throws Exception {
         guestRunsOn(Lab.B);
         Path file = lab.root().resolve("itvm.save");
