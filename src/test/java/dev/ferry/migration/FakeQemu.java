@@ -32,6 +32,10 @@ final class FakeQemu implements VmHandle {
     volatile boolean destroyed;
     /** When set, {@link #resume()} throws it. */
     volatile VmException resumeFailure;
+    /** Runs when the guest is resumed through the handle, before it runs. */
+    volatile Runnable onResume = () -> {};
+    /** A QMP command QEMU answers with an error. */
+    volatile String failing;
 
     FakeQemu(String name, Path dir, boolean running) throws Exception {
         this.name = name;
@@ -52,7 +56,11 @@ final class FakeQemu implements VmHandle {
                 if (command != null) {
                     String name = command.path("execute").asText();
                     commands.add(name);
-                    server.reply(command, replyTo(name));
+                    if (name.equals(failing)) {
+                        server.error(command, "GenericError", name + " failed: Address already in use");
+                    } else {
+                        server.reply(command, replyTo(name));
+                    }
                 }
             }
         } catch (InterruptedException | IOException e) {
@@ -98,6 +106,7 @@ final class FakeQemu implements VmHandle {
         if (resumeFailure != null) {
             throw resumeFailure;
         }
+        onResume.run();
         running = true;
     }
 

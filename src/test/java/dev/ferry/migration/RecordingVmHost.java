@@ -19,6 +19,8 @@ final class RecordingVmHost implements VmHost, AutoCloseable {
     final List<String> cleanedUp = new CopyOnWriteArrayList<>();
     /** Called with the spec when an incoming QEMU is asked for, before it "starts". */
     volatile Consumer<VmSpec> onStartIncoming = spec -> {};
+    /** Called with each incoming QEMU once it "started". */
+    volatile Consumer<FakeQemu> onStarted = qemu -> {};
     /** When set, starting an incoming QEMU fails with it. */
     volatile VmException startFailure;
 
@@ -40,7 +42,10 @@ final class RecordingVmHost implements VmHost, AutoCloseable {
         try {
             FakeQemu qemu = new FakeQemu(spec.name(), dir, false);
             qemus.put(spec.name(), qemu);
+            onStarted.accept(qemu);
             return qemu;
+        } catch (RuntimeException e) {
+            throw e;
         } catch (Exception e) {
             throw new VmException("vm '" + spec.name() + "': fake QEMU did not start: " + e.getMessage(), e);
         }
