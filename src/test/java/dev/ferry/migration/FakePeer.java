@@ -24,6 +24,9 @@ final class FakePeer implements AutoCloseable {
     private final HttpServer server;
     private final Map<String, Answer> answers = new ConcurrentHashMap<>();
     final List<Call> calls = new CopyOnWriteArrayList<>();
+    private volatile String held;
+    private final java.util.concurrent.CountDownLatch heldEntered = new java.util.concurrent.CountDownLatch(1);
+    private final java.util.concurrent.CountDownLatch heldRelease = new java.util.concurrent.CountDownLatch(1);
 
     FakePeer() throws IOException {
         this(0);
@@ -58,6 +61,21 @@ final class FakePeer implements AutoCloseable {
         answer(step, status, "{\"error\": {\"code\": \"" + code + "\", \"message\": \"" + message + "\"}}");
     }
 
+    /** Makes the peer hold its answer to {@code step} until {@link #release}. */
+    void hold(String step) {
+        held = step;
+    }
+
+    void awaitHeld() throws InterruptedException {
+        if (!heldEntered.await(10, java.util.concurrent.TimeUnit.SECONDS)) {
+            throw new AssertionError("the peer was never asked for " + held);
+        }
+    }
+
+    void release() {
+        heldRelease.countDown();
+    }
+
     List<String> steps() {
         return calls.stream().map(Call::step).toList();
     }
@@ -68,6 +86,14 @@ final class FakePeer implements AutoCloseable {
             String[] parts = exchange.getRequestURI().getPath().split("/");
             String step = parts[parts.length - 1];
             calls.add(new Call(step, parts[parts.length - 2], exchange.getRemoteAddress().getPort()));
+            if (step.equals(held)) {
+                heldEntered.countDown();
+                try {
+                    heldRelease.await(10, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             Answer a = answers.getOrDefault(step, new Answer(404, "{}"));
             byte[] body = a.body().getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().add("Content-Type", "application/json");

@@ -72,8 +72,18 @@ final class FakeQemu implements VmHandle {
         return switch (command) {
             case "query-status" -> "{\"status\": \"" + (running ? "running" : "paused") + "\", \"running\": " + running
                     + "}";
-            case "query-migrate" -> "{\"status\": \"" + migration + "\", \"socket-address\": [{\"type\": \"inet\","
-                    + " \"host\": \"127.0.0.1\", \"port\": \"4444\"}]}";
+            case "query-migrate" -> "{\"status\": \"" + migration + "\", \"downtime\": 42, \"socket-address\":"
+                    + " [{\"type\": \"inet\", \"host\": \"127.0.0.1\", \"port\": \"4444\"}]}";
+            // A source QEMU with pause-before-switchover: it stops at pre-switchover and finishes when told.
+            case "migrate" -> {
+                migration = "pre-switchover";
+                running = false;
+                yield "{}";
+            }
+            case "migrate-continue" -> {
+                migration = "completed";
+                yield "{}";
+            }
             case "cont" -> {
                 running = true;
                 yield "{}";
