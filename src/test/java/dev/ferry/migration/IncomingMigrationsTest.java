@@ -116,6 +116,33 @@ class IncomingMigrationsTest {
     }
 
     @Test
+    void prepare_ofAMigrationThisHostAlreadyTook_isRefusedAndKeepsItsHistory() throws Exception {
+        preparedAndReceived("m1", true);
+        incoming.switchover("m1", RECEIVE);
+        List<JournalEntry> before = store.journal("m1");
+
+        assertThatThrownBy(() -> incoming.prepare(request("m1", true)))
+                .isInstanceOf(MigrationException.class)
+                .hasMessage("migration m1 is already resumed on this host; it cannot be prepared again");
+        assertThat(store.findMigration("m1")).hasValueSatisfying(m -> assertThat(m.result()).isEqualTo(Result.COMPLETED));
+        assertThat(store.journal("m1")).isEqualTo(before);
+        assertThat(incoming.ownership("m1")).isEqualTo(Ownership.OWNED);
+    }
+
+    @Test
+    void prepare_ofAMigrationInTheHistory_afterARestart_isRefused() throws Exception {
+        incoming.prepare(request("m1", true));
+        incoming.abort("m1");
+        List<JournalEntry> before = store.journal("m1");
+
+        assertThatThrownBy(() -> incoming().prepare(request("m1", true)))
+                .isInstanceOf(MigrationException.class)
+                .hasMessage("migration m1 is already rolled-back on this host; it cannot be prepared again");
+        assertThat(store.journal("m1")).isEqualTo(before);
+        assertThat(store.findMigration("m1")).hasValueSatisfying(m -> assertThat(m.result()).isEqualTo(Result.ROLLED_BACK));
+    }
+
+    @Test
     void prepare_whenQemuDoesNotStart_failsAndEndsRolledBack() {
         runtime.startFailure = new VmException("vm 'web1': qemu exited at start: boom");
 
