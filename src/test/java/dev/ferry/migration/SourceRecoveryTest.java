@@ -105,6 +105,12 @@ class SourceRecoveryTest {
         return journal;
     }
 
+    /** The history row of a live migration of web1 and nothing else: the agent died before CHECK was journaled. */
+    private void historyRowOnly() {
+        store.saveMigration(new MigrationRecord("m1", "web1", Role.SOURCE, "dst", Mode.LIVE, null, null,
+                clock.instant(), clock.instant()));
+    }
+
     private static void step(Journal journal, String device, JournalStep step, JournalEvent... events) {
         for (JournalEvent e : events) {
             journal.device(device, step, e, "");
@@ -159,6 +165,32 @@ class SourceRecoveryTest {
         assertThat(qemu.commands).doesNotContain("cont", "migrate_cancel");
         assertThat(vms.state("web1")).isEqualTo(VmState.PAUSED);
         assertThat(store.phases("m1")).containsExactly(Phase.CHECK, Phase.ROLLING_BACK);
+    }
+
+    @Test
+    void recoverAtStart_diedBeforeCheckWasJournaled_leavesAPausedGuestPaused() throws Exception {
+        vmMigratingHere("none");
+        historyRowOnly();
+
+        recovery.recoverAtStart();
+
+        assertThat(qemu.commands).doesNotContain("cont");
+        assertThat(vms.state("web1")).isEqualTo(VmState.PAUSED);
+        assertThat(record().result()).isEqualTo(Result.ROLLED_BACK);
+        assertThat(peer.calls).isEmpty();
+    }
+
+    @Test
+    void recoverAtStart_diedBeforeCheckWasJournaled_recordsARunningGuestRunning() throws Exception {
+        vmMigratingHere("none");
+        qemu.running = true;
+        historyRowOnly();
+
+        recovery.recoverAtStart();
+
+        assertThat(qemu.commands).doesNotContain("cont");
+        assertThat(vms.state("web1")).isEqualTo(VmState.RUNNING);
+        assertThat(record().result()).isEqualTo(Result.ROLLED_BACK);
     }
 
     @Test
