@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.ferry.device.DeviceControllers;
 import dev.ferry.migration.PeerProtocol.Ownership;
 import dev.ferry.migration.RequestException.Kind;
+import dev.ferry.vm.VmException;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -72,7 +73,7 @@ class DestinationMigrationsTest {
 
     @Test
     void prepare_whenQemuDoesNotStart_isAFailedRequest() {
-        runtime.startFailure = new dev.ferry.vm.VmException("vm 'web1': qemu exited at start: boom");
+        runtime.startFailure = new VmException("vm 'web1': qemu exited at start: boom");
 
         assertThatThrownBy(() -> destination.prepare(request("m1", true)))
                 .isInstanceOfSatisfying(RequestException.class, e -> assertThat(e.kind()).isEqualTo(Kind.FAILED))

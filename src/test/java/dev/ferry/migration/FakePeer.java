@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A destination agent's peer endpoints on a real in-process HTTP server, answering each step
@@ -25,8 +27,8 @@ final class FakePeer implements AutoCloseable {
     private final Map<String, Answer> answers = new ConcurrentHashMap<>();
     final List<Call> calls = new CopyOnWriteArrayList<>();
     private volatile String held;
-    private final java.util.concurrent.CountDownLatch heldEntered = new java.util.concurrent.CountDownLatch(1);
-    private final java.util.concurrent.CountDownLatch heldRelease = new java.util.concurrent.CountDownLatch(1);
+    private final CountDownLatch heldEntered = new CountDownLatch(1);
+    private final CountDownLatch heldRelease = new CountDownLatch(1);
 
     FakePeer() throws IOException {
         this(0);
@@ -67,7 +69,7 @@ final class FakePeer implements AutoCloseable {
     }
 
     void awaitHeld() throws InterruptedException {
-        if (!heldEntered.await(10, java.util.concurrent.TimeUnit.SECONDS)) {
+        if (!heldEntered.await(10, TimeUnit.SECONDS)) {
             throw new AssertionError("the peer was never asked for " + held);
         }
     }
@@ -89,7 +91,7 @@ final class FakePeer implements AutoCloseable {
             if (step.equals(held)) {
                 heldEntered.countDown();
                 try {
-                    heldRelease.await(10, java.util.concurrent.TimeUnit.SECONDS);
+                    heldRelease.await(10, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }

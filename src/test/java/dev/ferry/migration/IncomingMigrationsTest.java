@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -105,7 +106,7 @@ class IncomingMigrationsTest {
     @Test
     void prepare_askedAgain_answersTheSameWithoutStartingASecondQemu() throws Exception {
         Prepared first = incoming.prepare(request("m1", true));
-        List<String> started = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> started = new CopyOnWriteArrayList<>();
         runtime.onStartIncoming = spec -> started.add(spec.name());
 
         Prepared again = incoming.prepare(request("m1", true));

@@ -2,6 +2,7 @@ package dev.ferry.migration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.ferry.device.Mode;
 import dev.ferry.migration.MigrationReport.Failure;
@@ -86,13 +87,8 @@ class RecorderTest {
         assertThat(report.downtimeMs()).isEqualTo(75);
         assertThat(report.qemuDowntimeMs()).isEqualTo(35);
         assertThat(report.phases()).extracting(PhaseTiming::phase, PhaseTiming::durationMs).containsExactly(
-                org.assertj.core.groups.Tuple.tuple("check", 200L), org.assertj.core.groups.Tuple.tuple("prepare", 300L),
-                org.assertj.core.groups.Tuple.tuple("pre-suspend", 100L),
-                org.assertj.core.groups.Tuple.tuple("ram-copy", 2000L),
-                org.assertj.core.groups.Tuple.tuple("post-suspend", 40L),
-                org.assertj.core.groups.Tuple.tuple("sync", 10L),
-                org.assertj.core.groups.Tuple.tuple("switchover", 25L),
-                org.assertj.core.groups.Tuple.tuple("cleanup", 5L));
+                tuple("check", 200L), tuple("prepare", 300L), tuple("pre-suspend", 100L), tuple("ram-copy", 2000L),
+                tuple("post-suspend", 40L), tuple("sync", 10L), tuple("switchover", 25L), tuple("cleanup", 5L));
         assertThat(report.notes()).containsExactly("nic0 announced");
         assertThat(report.ownerUnknown()).isFalse();
         assertThat(report.guestPaused()).isFalse();
