@@ -132,6 +132,15 @@ public final class IncomingMigrations {
         if (existing != null && existing.state == DestinationState.PREPARED) {
             return existing.prepared;
         }
+        // Anything else this host knows of the migration (taken, or ended before a restart) must not be started over:
+        // a second PREPARE would overwrite its history and start another QEMU for it.
+        String known = existing != null ? existing.state.wireName() : store.findMigration(req.migrationId())
+                .filter(m -> m.role() == Role.DESTINATION)
+                .map(m -> m.result() == null ? "being settled" : m.result().wireName()).orElse(null);
+        if (known != null) {
+            throw new MigrationException("migration " + req.migrationId() + " is already " + known
+                    + " on this host; it cannot be prepared again");
+        }
         if (req.protocol() != PeerProtocol.VERSION) {
             throw new MigrationException(versionMismatch(req.protocol()));
         }

@@ -37,10 +37,19 @@ final class PeerClient implements Destination {
     private final HttpClient http;
     private final Clock clock;
     private final Duration switchoverPatience;
+    private final Pause pause;
+
+    /** How the client waits between attempts; a test's pause advances its clock instead of sleeping. */
+    interface Pause {
+        Pause SLEEP = d -> Thread.sleep(d.toMillis());
+
+        void pause(Duration d) throws InterruptedException;
+    }
 
     PeerClient(String peerName, URI agentUrl, PeerProtocol.Request request, ObjectMapper json, HttpClient http,
-               Clock clock, Duration switchoverPatience) {
+               Clock clock, Duration switchoverPatience, Pause pause) {
         this.peerName = peerName;
+        this.pause = pause;
         this.base = agentUrl.resolve("/v1/peer/migrations/" + request.migrationId() + "/");
         this.request = request;
         this.json = json;
@@ -147,9 +156,9 @@ final class PeerClient implements Destination {
         }
     }
 
-    private static void sleep(Duration d) throws MigrationException {
+    private void sleep(Duration d) throws MigrationException {
         try {
-            Thread.sleep(d.toMillis());
+            pause.pause(d);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new MigrationException("interrupted while waiting to ask agent again", e);

@@ -19,14 +19,21 @@ public final class Peers {
     private final ObjectMapper json;
     private final Clock clock;
     private final ExecutorService executor;
+    private final PeerClient.Pause pause;
     private final Map<URI, HttpClient> clients = new ConcurrentHashMap<>();
 
     /** @param known peers by host name, from the agent's config */
     public Peers(Map<String, URI> known, ObjectMapper json, Clock clock, ExecutorService executor) {
+        this(known, json, clock, executor, PeerClient.Pause.SLEEP);
+    }
+
+    /** @param pause how clients wait between attempts at an unreachable peer */
+    Peers(Map<String, URI> known, ObjectMapper json, Clock clock, ExecutorService executor, PeerClient.Pause pause) {
         this.known = Map.copyOf(known);
         this.json = json;
         this.clock = clock;
         this.executor = executor;
+        this.pause = pause;
     }
 
     /** The agent URL of {@code to}: a known peer's name, or an agent URL given as is. */
@@ -47,6 +54,6 @@ public final class Peers {
         URI url = resolve(peer);
         HttpClient http = clients.computeIfAbsent(url, u -> HttpClient.newBuilder()
                 .connectTimeout(Duration.ofSeconds(5)).executor(executor).build());
-        return new PeerClient(peer, url, request, json, http, clock, switchoverPatience);
+        return new PeerClient(peer, url, request, json, http, clock, switchoverPatience, pause);
     }
 }

@@ -7,6 +7,7 @@ import dev.ferry.device.QmpGuestControl;
 import dev.ferry.device.Step;
 import dev.ferry.migration.MigrationReport.Failure;
 import dev.ferry.migration.PeerProtocol.Ownership;
+import dev.ferry.vm.VmException;
 import dev.ferry.vm.VmHandle;
 import dev.ferry.vm.VmSpec;
 import dev.ferry.vm.VmState;
@@ -100,19 +101,20 @@ public final class SourceRecovery {
         List<JournalEntry> journal = store.journal(m.id());
         Phase last = journal.stream().filter(e -> e.event() == JournalEvent.ENTER).reduce((a, b) -> b)
                 .map(JournalEntry::phase).orElse(Phase.CHECK);
-        boolean wasRunning = journal.stream().filter(e -> e.guestWasRunning() != null).findFirst()
-                .map(JournalEntry::guestWasRunning).orElse(true);
+        // Empty when the agent stopped before CHECK was journaled: then nothing touched the guest yet.
+        Optional<Boolean> checkSaidRunning = journal.stream().filter(e -> e.guestWasRunning() != null).findFirst()
+                .map(JournalEntry::guestWasRunning);
         if (!vms.defined(m.vm())) {
             end(m, settlement(m, Phase.CHECK, Optional.empty()).recovered(Result.COMPLETED, null));
             return true;
         }
         if (m.mode() == Mode.SAVE || last == Phase.CHECK) {
             // Nothing reached another host: a save's partial file is not the VM, CHECK touched nothing.
-            rollBack(m, journal, last, wasRunning, null);
+            rollBack(m, journal, last, checkSaidRunning, null);
             return true;
         }
         PeerClient peer = peers.client(m.peer(), new PeerProtocol.Request(PeerProtocol.VERSION, m.id(), host, "",
-                Mode.LIVE.wireName(), Map.of(), wasRunning), Duration.ZERO);
+                Mode.LIVE.wireName(), Map.of(), checkSaidRunning.orElse(true)), Duration.ZERO);
         Ownership ownership;
         try {
             ownership = peer.ownership();
@@ -124,7 +126,7 @@ public final class SourceRecovery {
         if (ownership == Ownership.OWNED) {
             leave(m, last);
         } else {
-            rollBack(m, journal, last, wasRunning, peer);
+            rollBack(m, journal, last, checkSaidRunning, peer);
         }
         return true;
     }
@@ -146,7 +148,7 @@ public final class SourceRecovery {
     }
 
     /** The destination did not take the VM: undo what the journal says was started, resume if it ran. */
-    private void rollBack(MigrationRecord m, List<JournalEntry> journal, Phase last, boolean wasRunning,
+    private void rollBack(MigrationRecord m, List<JournalEntry> journal, Phase last, Optional<Boolean> checkSaidRunning,
                           PeerClient peer) {
         Optional<VmHandle> handle = vms.handle(m.vm()).filter(VmHandle::isAlive);
         Recorder rec = settlement(m, last, handle);
@@ -160,6 +162,8 @@ public final class SourceRecovery {
                     "the source's QEMU was gone after the restart")));
             return;
         }
+        // Without a CHECK entry the guest is as it was before the migration, so QEMU says whether it ran.
+        boolean wasRunning = checkSaidRunning.orElseGet(() -> runsNow(handle.get()));
         MigrationPlan plan = plan(m, handle);
         DeviceSteps started = new DeviceSteps(plan, rec, steps, () -> false);
         started.startedBefore(lastGoodSteps(journal));
@@ -168,6 +172,14 @@ public final class SourceRecovery {
         Result result = Rollback.run(rec, started, qemu, peer, touched, why.describe());
         vms.move(m.vm(), wasRunning && result == Result.ROLLED_BACK ? VmState.RUNNING : VmState.PAUSED);
         end(m, rec.recovered(result, result == Result.ROLLED_BACK ? null : why));
+    }
+
+    private static boolean runsNow(VmHandle handle) {
+        try {
+            return handle.state() == VmState.RUNNING;
+        } catch (VmException e) {
+            return false;
+        }
     }
 
     private static void abortQuietly(Recorder rec, PeerClient peer) {

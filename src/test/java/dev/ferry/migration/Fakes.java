@@ -42,6 +42,7 @@ final class Fakes {
         String refuse;
         CountDownLatch hangAt;
         Step hangStep;
+        String recoverFailure;
 
         Device(String id, Log log) {
             this.id = id;
@@ -86,8 +87,11 @@ final class Fakes {
         }
 
         @Override
-        public void recover(DeviceContext ctx, Step lastGoodStep) {
+        public void recover(DeviceContext ctx, Step lastGoodStep) throws DeviceException {
             log.add("recover " + id + " " + lastGoodStep.toolName());
+            if (recoverFailure != null) {
+                throw new DeviceException(recoverFailure);
+            }
         }
 
         private void step(Step step) throws DeviceException {
@@ -112,6 +116,8 @@ final class Fakes {
         boolean failRamCopy;
         boolean failCompletion;
         boolean cancelDuringRamCopy;
+        boolean failCancel;
+        boolean failResume;
         Cancellation cancellation;
 
         Source(Log log) {
@@ -162,13 +168,19 @@ final class Fakes {
         }
 
         @Override
-        public void cancelMigration() {
+        public void cancelMigration() throws MigrationException {
             log.add("qemu cancel");
+            if (failCancel) {
+                throw new MigrationException("QEMU did not leave migration state 'active' within 30 s of a cancel");
+            }
         }
 
         @Override
-        public void resume() {
+        public void resume() throws MigrationException {
             log.add("source resume");
+            if (failResume) {
+                throw new MigrationException("QEMU refused cont: guest has crashed");
+            }
         }
 
         @Override
@@ -181,6 +193,7 @@ final class Fakes {
         final Log log;
         List<Blocker> blockers = List.of();
         boolean failPrepare;
+        boolean failAbort;
         MigrationException switchoverFailure;
 
         Dest(Log log) {
@@ -212,8 +225,11 @@ final class Fakes {
         }
 
         @Override
-        public void abort() {
+        public void abort() throws MigrationException {
             log.add("dest abort");
+            if (failAbort) {
+                throw new MigrationException("cannot reach agent 'dst': connection refused");
+            }
         }
     }
 }

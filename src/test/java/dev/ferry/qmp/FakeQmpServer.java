@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * answers {@code qmp_capabilities} by itself, and queues every other command for the test, which
  * answers with {@link #reply}, {@link #error}, sends {@link #event}s or {@link #hangUp}s.
  */
-final class FakeQmpServer implements AutoCloseable {
+public final class FakeQmpServer implements AutoCloseable {
     static final String GREETING = "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7},"
             + " \"package\": \"fake\"}, \"capabilities\": [\"oob\"]}}";
 
@@ -34,7 +34,7 @@ final class FakeQmpServer implements AutoCloseable {
     private final boolean sendGreeting;
     private volatile SocketChannel client;
 
-    FakeQmpServer(Path path) throws IOException {
+    public FakeQmpServer(Path path) throws IOException {
         this(path, true);
     }
 
@@ -48,12 +48,12 @@ final class FakeQmpServer implements AutoCloseable {
         thread.start();
     }
 
-    Path path() {
+    public Path path() {
         return path;
     }
 
     /** The next command the client sent (other than qmp_capabilities), waiting up to 5 s. */
-    JsonNode takeCommand() throws InterruptedException {
+    public JsonNode takeCommand() throws InterruptedException {
         JsonNode command = commands.poll(5, TimeUnit.SECONDS);
         if (command == null) {
             throw new AssertionError("the client sent no command within 5s");
@@ -61,20 +61,25 @@ final class FakeQmpServer implements AutoCloseable {
         return command;
     }
 
+    /** The next command the client sent (other than qmp_capabilities), or null when none came within {@code wait}. */
+    public JsonNode pollCommand(java.time.Duration wait) throws InterruptedException {
+        return commands.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     boolean negotiated() throws InterruptedException {
         return negotiated.await(5, TimeUnit.SECONDS);
     }
 
-    void reply(JsonNode command, String returnJson) throws IOException {
+    public void reply(JsonNode command, String returnJson) throws IOException {
         send("{\"return\": " + returnJson + ", \"id\": " + command.get("id") + "}");
     }
 
-    void error(JsonNode command, String errorClass, String description) throws IOException {
+    public void error(JsonNode command, String errorClass, String description) throws IOException {
         send("{\"id\": " + command.get("id") + ", \"error\": {\"class\": \"" + errorClass + "\", \"desc\": \""
                 + description + "\"}}");
     }
 
-    void event(String name, String dataJson) throws IOException {
+    public void event(String name, String dataJson) throws IOException {
         send("{\"timestamp\": {\"seconds\": 1700000000, \"microseconds\": 250000}, \"event\": \"" + name + "\""
                 + (dataJson == null ? "" : ", \"data\": " + dataJson) + "}");
     }
