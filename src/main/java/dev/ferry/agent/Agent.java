@@ -1,7 +1,7 @@
 package dev.ferry.agent;
 
 import dev.ferry.device.DeviceControllers;
-import dev.ferry.device.DiskImages;
+import dev.ferry.device.disk.DiskImages;
 import dev.ferry.device.ToolRunner;
 import dev.ferry.migration.Migrations;
 import dev.ferry.proc.ProcessRunner;

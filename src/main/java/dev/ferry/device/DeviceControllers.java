@@ -1,5 +1,6 @@
 package dev.ferry.device;
 
+import dev.ferry.device.disk.LocalDiskController;
 import dev.ferry.vm.DeviceSpec;
 import dev.ferry.vm.DeviceSpec.Disk;
 import dev.ferry.vm.DeviceSpec.EmulatedPci;

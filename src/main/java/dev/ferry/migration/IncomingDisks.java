@@ -1,10 +1,10 @@
 package dev.ferry.migration;
 
-import dev.ferry.device.DiskException;
-import dev.ferry.device.DiskImage;
-import dev.ferry.device.DiskImages;
-import dev.ferry.device.DiskSpaceRule;
-import dev.ferry.device.NbdExport;
+import dev.ferry.device.disk.DiskException;
+import dev.ferry.device.disk.DiskImage;
+import dev.ferry.device.disk.DiskImages;
+import dev.ferry.device.disk.DiskSpaceRule;
+import dev.ferry.device.disk.NbdExport;
 import dev.ferry.migration.MigrationReport.Blocker;
 import dev.ferry.qmp.QmpClient;
 import java.io.IOException;

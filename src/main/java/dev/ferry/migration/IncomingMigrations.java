@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.device.DeviceContext;
 import dev.ferry.device.DeviceControllers;
 import dev.ferry.device.DeviceException;
-import dev.ferry.device.DiskImages;
+import dev.ferry.device.disk.DiskImages;
 import dev.ferry.device.Mode;
 import dev.ferry.device.QmpGuestControl;
 import dev.ferry.migration.MigrationReport.Blocker;

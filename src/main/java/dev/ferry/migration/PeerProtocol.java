@@ -1,6 +1,6 @@
 package dev.ferry.migration;
 
-import dev.ferry.device.DiskImage;
+import dev.ferry.device.disk.DiskImage;
 import dev.ferry.migration.MigrationReport.Blocker;
 import java.util.List;
 import java.util.Map;

@@ -2,6 +2,7 @@ package dev.ferry.device;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.device.disk.LocalDiskController;
 import dev.ferry.proc.ProcessRunner;
 import dev.ferry.vm.VmSpec;
 import dev.ferry.vm.VmSpecParser;

@@ -1,4 +1,4 @@
-package dev.ferry.device;
+package dev.ferry.device.disk;
 
 import java.nio.file.Path;
 import java.util.Locale;
@@ -17,9 +17,9 @@ import java.util.Optional;
  */
 public final class DiskSpaceRule {
     /** Share of the allocated size added as room for guest writes during the copy. */
-    public static final int QCOW2_HEADROOM_PERCENT = 10;
+    static final int QCOW2_HEADROOM_PERCENT = 10;
     /** Fixed room added for qcow2 metadata and small images. */
-    public static final long QCOW2_HEADROOM_MIB = 64;
+    static final long QCOW2_HEADROOM_MIB = 64;
 
     private static final long MIB = 1024 * 1024;
 
