@@ -13,7 +13,7 @@ import java.util.Map;
  */
 public final class PeerProtocol {
     /** Bumped whenever a message changes meaning; the destination refuses another version at CHECK. */
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
 
     private PeerProtocol() {}
 
@@ -25,7 +25,8 @@ public final class PeerProtocol {
      * @param sourceHost  the source host's name
      * @param spec        the VM's normalized spec (YAML), with the same uuid and device ids
      * @param mode        {@code live}
-     * @param localDisks  the images of the disks Ferry copies (not shared), by device id, as the source sees them
+     * @param localDisks  the images of the disk files not shared, by device id, as the source sees them: the
+     *                    destination sizes its copies by them, whether Ferry or a disk tool fills the copy
      * @param guestRunning whether the guest runs on the source; a paused guest stays paused on the destination
      */
     public record Request(int protocol, String migrationId, String sourceHost, String spec, String mode,
@@ -38,7 +39,10 @@ public final class PeerProtocol {
     /** The destination's answer to check: everything that would stop the VM from running there. */
     public record CheckReply(List<Blocker> blockers) {}
 
-    /** The destination's addresses: QEMU's stream, and per-device endpoints (a local disk's NBD export). */
+    /**
+     * The destination's addresses: QEMU's stream, and per-device endpoints: a copied disk's NBD
+     * export, or (since version 3) the path on the destination that a disk tool fills.
+     */
     public record Prepared(String uri, Map<String, String> endpoints) {
         public Prepared {
             endpoints = endpoints == null ? Map.of() : Map.copyOf(endpoints);
