@@ -414,21 +414,23 @@ public final class IncomingMigrations {
     }
 
     /**
-     * The spec as the source runs it, checked against this host, except for the source's own images
-     * of the disks not shared: those are on the source, and this host makes its own copies of them.
+     * The spec as the source runs it, checked against this host, except for the disks not shared:
+     * those are what the source says they are (image files or block devices), and their companions
+     * check what this host has in their place.
      */
     static VmSpec sourceSpec(PeerProtocol.Request req) throws SpecException {
         Set<Path> sourceImages = req.localDisks().values().stream().map(DiskImage::path).collect(Collectors.toSet());
+        Set<Path> sourceDevices = Set.copyOf(req.localBlockDevices().values());
         HostFacts here = HostFacts.system();
         HostFacts withSourceImages = new HostFacts() {
             @Override
             public boolean exists(Path path) {
-                return sourceImages.contains(path) || here.exists(path);
+                return sourceImages.contains(path) || sourceDevices.contains(path) || here.exists(path);
             }
 
             @Override
             public boolean isBlockDevice(Path path) {
-                return !sourceImages.contains(path) && here.isBlockDevice(path);
+                return sourceDevices.contains(path) || !sourceImages.contains(path) && here.isBlockDevice(path);
             }
 
             @Override

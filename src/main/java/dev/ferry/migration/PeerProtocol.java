@@ -2,6 +2,7 @@ package dev.ferry.migration;
 
 import dev.ferry.device.disk.DiskImage;
 import dev.ferry.migration.MigrationReport.Blocker;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -27,12 +28,16 @@ public final class PeerProtocol {
      * @param mode        {@code live}
      * @param localDisks  the images of the disk files not shared, by device id, as the source sees them: the
      *                    destination sizes its copies by them, whether Ferry or a disk tool fills the copy
+     * @param localBlockDevices the disks not shared that are host block devices on the source, by device
+     *                    id: their paths, which a disk tool fills at the same path on the destination
      * @param guestRunning whether the guest runs on the source; a paused guest stays paused on the destination
      */
     public record Request(int protocol, String migrationId, String sourceHost, String spec, String mode,
-                          Map<String, DiskImage> localDisks, boolean guestRunning) {
+                          Map<String, DiskImage> localDisks, Map<String, Path> localBlockDevices,
+                          boolean guestRunning) {
         public Request {
             localDisks = localDisks == null ? Map.of() : Map.copyOf(localDisks);
+            localBlockDevices = localBlockDevices == null ? Map.of() : Map.copyOf(localBlockDevices);
         }
     }
 

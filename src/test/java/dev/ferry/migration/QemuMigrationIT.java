@@ -82,7 +82,7 @@ class QemuMigrationIT {
     }
 
     private static PeerProtocol.Request request(MigrationPlan plan, VmSpec spec) {
-        return new PeerProtocol.Request(PeerProtocol.VERSION, plan.id(), "a", spec.toYaml(), "live", Map.of(), true);
+        return new PeerProtocol.Request(PeerProtocol.VERSION, plan.id(), "a", spec.toYaml(), "live", Map.of(), Map.of(), true);
     }
 
     private MigrationPlan plan(VmHandle source) {

@@ -8,8 +8,11 @@ import dev.ferry.device.GuestControl;
 import dev.ferry.device.IncomingDevice;
 import dev.ferry.proc.ProcessRunner;
 import dev.ferry.vm.DeviceSpec;
+import dev.ferry.vm.VmSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -119,8 +122,7 @@ class IncomingImagesTest {
     void toolFilledCopy_isOpenedAsItsPath_andPlacedThereInTheSpec() throws Exception {
         DeviceSpec.Disk source = disk("data0", Path.of("/src/data0.raw"), DeviceSpec.DiskFormat.RAW);
         IncomingDevice copy = copies().image(source, raw("data0.raw", MIB), true);
-        dev.ferry.vm.VmSpec spec = new dev.ferry.vm.VmSpec("web1", java.util.UUID.randomUUID(), 256, 1, "q35", null,
-                java.util.List.of(source));
+        VmSpec spec = new VmSpec("web1", UUID.randomUUID(), 256, 1, VmSpec.DEFAULT_MACHINE, null, List.of(source));
 
         assertThat(copy.open(GuestControl.NONE)).isEqualTo(dir.resolve("images/web1/data0.raw").toString());
         assertThat(copy.place(spec).devices(DeviceSpec.Disk.class)).singleElement()
