@@ -6,7 +6,7 @@ import dev.ferry.agent.config.AgentConfig;
 import dev.ferry.agent.config.ToolSpecs;
 import dev.ferry.agent.store.StateStore;
 import dev.ferry.device.DeviceControllers;
-import dev.ferry.device.DiskImages;
+import dev.ferry.device.disk.DiskImages;
 import dev.ferry.device.ToolRunner;
 import dev.ferry.migration.Migrations;
 import dev.ferry.proc.ProcessRunner;

@@ -12,8 +12,9 @@ import java.util.function.Consumer;
  * @param mode        live or save
  * @param destination the destination host's name (live) or the file's path (save)
  * @param progress    receives progress and messages from long steps; never null
- * @param endpoint    where the destination takes this device's data (an NBD URI for a local disk),
- *                    known once the destination prepared; null when the device needs none
+ * @param endpoint    where the destination takes this device's data, known once the destination
+ *                    prepared: an NBD URI for a disk Ferry copies, the path on the destination for a
+ *                    disk a tool fills; null when the device needs none
  * @param copyBytesPerSecond a cap on the device's own data copy, 0 for none
  */
 public record DeviceContext(String vmName, String vmUuid, DeviceRef device, Mode mode, String destination,

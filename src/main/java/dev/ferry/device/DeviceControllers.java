@@ -1,5 +1,9 @@
 package dev.ferry.device;
 
+import dev.ferry.device.disk.DiskImage;
+import dev.ferry.device.disk.ImageStore;
+import dev.ferry.device.disk.IncomingImages;
+import dev.ferry.device.disk.LocalDiskController;
 import dev.ferry.vm.DeviceSpec;
 import dev.ferry.vm.DeviceSpec.Disk;
 import dev.ferry.vm.DeviceSpec.EmulatedPci;
@@ -21,13 +25,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Chooses the controller for each device of a VM: the one place that knows device types. A
- * configured tool takes over any device that Ferry cannot move in-band itself.
+ * Chooses the controller for each device of a VM, and on the destination its {@link IncomingDevice}
+ * companion: the one place that knows device types. A configured tool takes over any device that
+ * Ferry cannot move in-band itself.
  */
 public final class DeviceControllers {
 
     /** One device, the name it goes by in reports, and its controller. */
     public record Bound(DeviceRef ref, DeviceSpec spec, DeviceController controller) {}
+
+    /** One device of an incoming VM and what the destination does for it. */
+    public record Incoming(DeviceRef ref, IncomingDevice device) {}
 
     private final Map<String, ToolSpec> tools;
     private final ToolRunner runner;
@@ -52,6 +60,34 @@ public final class DeviceControllers {
             bound.add(new Bound(ref(device), device, controller(device, guest)));
         }
         return bound;
+    }
+
+    /**
+     * The destination's companions for every device of {@code spec} (the spec as the source sent
+     * it), in spec order.
+     *
+     * @param sourceDisks the source's images of the disks not shared, by device id
+     * @param store       where this host keeps the copies of incoming disks
+     */
+    public List<Incoming> bindIncoming(VmSpec spec, Map<String, DiskImage> sourceDisks, ImageStore store) {
+        IncomingImages copies = new IncomingImages(store, spec.name());
+        List<Incoming> bound = new ArrayList<>();
+        for (DeviceSpec device : spec.devices()) {
+            bound.add(new Incoming(ref(device), incoming(device, sourceDisks, copies)));
+        }
+        return bound;
+    }
+
+    private IncomingDevice incoming(DeviceSpec device, Map<String, DiskImage> sourceDisks, IncomingImages copies) {
+        if (!(device instanceof Disk d) || d.shared()) {
+            return IncomingDevice.NONE;
+        }
+        // The same choice as disk(): an operator's tool for disks fills what the mirror would.
+        boolean toolFills = tools.containsKey("disk");
+        if (d.blockDevice()) {
+            return toolFills ? copies.blockDevice(d) : IncomingDevice.NONE;
+        }
+        return copies.image(d, sourceDisks.get(d.id()), toolFills);
     }
 
     /** How {@code device} is named in reports: its id, type and variant. */

@@ -3,12 +3,16 @@ package dev.ferry.device;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Builds a tool's command line in either dialect. Values are passed as separate argv entries,
  * never through a shell, so names with spaces or shell characters reach the tool verbatim.
  */
 public final class ToolArguments {
+    /** The environment variable that tells a xen-dialect tool the destination path it fills. */
+    public static final String DESTINATION_PATH_ENV = "FERRY_DESTINATION_PATH";
+
     private ToolArguments() {}
 
     /**
@@ -37,7 +41,20 @@ public final class ToolArguments {
             argv.add("--last-good-step");
             argv.add(lastGoodStep.toolName());
         }
+        if (ctx.endpoint() != null) {
+            argv.add("--destination-path");
+            argv.add(ctx.endpoint());
+        }
         return argv;
+    }
+
+    /**
+     * Variables added to the tool's clean environment. xend's command line has no place for the
+     * destination path a disk tool fills, so the xen dialect gets it as {@value #DESTINATION_PATH_ENV}.
+     */
+    public static Map<String, String> env(ToolSpec tool, DeviceContext ctx) {
+        return tool.dialect() == ToolDialect.XEN && ctx.endpoint() != null
+                ? Map.of(DESTINATION_PATH_ENV, ctx.endpoint()) : Map.of();
     }
 
     private static List<String> xen(ToolSpec tool, DeviceContext ctx, Step step, Step lastGoodStep) {

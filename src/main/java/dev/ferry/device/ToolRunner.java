@@ -41,6 +41,9 @@ public final class ToolRunner {
                 .timeout(tool.timeout(step))
                 .captureBytes(tool.outputCapBytes())
                 .onStdoutLine(line -> read(tool.dialect(), line, ctx, said, error));
+        for (var e : ToolArguments.env(tool, ctx).entrySet()) {
+            command = command.env(e.getKey(), e.getValue());
+        }
         ProcResult result;
         try {
             result = runner.run(command);

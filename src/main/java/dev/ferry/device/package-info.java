@@ -8,9 +8,8 @@
  * own stream get an in-band controller that does nothing; a configured tool
  * ({@link dev.ferry.device.ToolSpec}, run by {@link dev.ferry.device.ToolRunner} in the ferry or
  * xen dialect with {@link dev.ferry.device.ToolArguments}) takes over what Ferry cannot move;
- * devices nothing can move refuse at check with the reason and the fix. Local disks are copied
- * with {@link dev.ferry.device.DiskMirror} into an {@link dev.ferry.device.NbdExport} the
- * destination created ({@link dev.ferry.device.DiskImages}, {@link dev.ferry.device.DiskSpaceRule}).
+ * devices nothing can move refuse at check with the reason and the fix. Disks not shared between
+ * the hosts live in {@link dev.ferry.device.disk}.
  * Controllers reach the VM's QEMU only through {@link dev.ferry.device.GuestControl}.
  */
 package dev.ferry.device;

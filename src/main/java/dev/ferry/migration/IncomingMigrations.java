@@ -4,9 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.device.DeviceContext;
 import dev.ferry.device.DeviceControllers;
 import dev.ferry.device.DeviceException;
-import dev.ferry.device.DiskImages;
+import dev.ferry.device.GuestControl;
 import dev.ferry.device.Mode;
 import dev.ferry.device.QmpGuestControl;
+import dev.ferry.device.disk.DiskImage;
+import dev.ferry.device.disk.DiskImages;
+import dev.ferry.device.disk.ImageStore;
 import dev.ferry.migration.MigrationReport.Blocker;
 import dev.ferry.migration.PeerProtocol.Ownership;
 import dev.ferry.migration.PeerProtocol.Prepared;
@@ -14,26 +17,32 @@ import dev.ferry.migration.PeerProtocol.Switchover;
 import dev.ferry.qmp.EventWaiter;
 import dev.ferry.qmp.QmpEvent;
 import dev.ferry.qmp.QmpException;
+import dev.ferry.vm.HostFacts;
 import dev.ferry.vm.SpecException;
 import dev.ferry.vm.VmException;
 import dev.ferry.vm.VmHandle;
 import dev.ferry.vm.VmHost;
 import dev.ferry.vm.VmSpec;
+import dev.ferry.vm.VmSpecParser;
 import dev.ferry.vm.VmState;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The destination's side of live migrations, one {@link DestinationState} per migration:
- * check, prepare (journal first, then the copies of local disks and the incoming QEMU),
+ * check, prepare (journal first, then what each device's {@link dev.ferry.device.IncomingDevice}
+ * makes, the incoming QEMU, and the devices' endpoints),
  * switchover (the stream received, ownership journaled and recorded, then resume, unless the
  * guest was paused on the source) and abort. Every call is idempotent, because the source
  * retries calls whose answer it did not get.
@@ -47,8 +56,7 @@ public final class IncomingMigrations {
     private final DeviceControllers controllers;
     private final String migrationAddress;
     private final Clock clock;
-    private final DiskImages images;
-    private final Path imagesRoot;
+    private final ImageStore images;
     private final Map<String, Incoming> incoming = new ConcurrentHashMap<>();
 
     /** One incoming migration; {@code done} is kept so a retried switchover gets the same answer. */
@@ -58,7 +66,7 @@ public final class IncomingMigrations {
         final Journal journal;
         final boolean guestRunning;
         DestinationState state = DestinationState.PREPARING;
-        IncomingDisks disks;
+        List<DeviceControllers.Incoming> devices = List.of();
         VmHandle handle;
         Prepared prepared;
         Switchover done;
@@ -88,12 +96,7 @@ public final class IncomingMigrations {
         this.controllers = controllers;
         this.migrationAddress = migrationAddress;
         this.clock = clock;
-        this.images = images;
-        this.imagesRoot = imagesRoot;
-    }
-
-    Path imagesRoot() {
-        return imagesRoot;
+        this.images = new ImageStore(images, imagesRoot, migrationAddress);
     }
 
     static String versionMismatch(int sourceVersion) {
@@ -110,21 +113,25 @@ public final class IncomingMigrations {
             blockers.add(new Blocker("destination", null, versionMismatch(req.protocol())));
             return blockers;
         }
-        LocalDisks.Planned plan;
+        VmSpec source;
         try {
-            plan = LocalDisks.plan(req.spec(), imagesRoot);
+            source = sourceSpec(req);
         } catch (SpecException e) {
             blockers.add(new Blocker("destination", deviceOf(e.field()), e.getMessage()));
             return blockers;
         }
-        vms.admissionBlockers(plan.spec()).forEach(b -> blockers.add(new Blocker("destination", null, b)));
-        blockers.addAll(IncomingDisks.check(images, plan, req.localDisks()));
+        List<DeviceControllers.Incoming> devices = controllers.bindIncoming(source, req.localDisks(), images);
+        vms.admissionBlockers(placed(source, devices)).forEach(b -> blockers.add(new Blocker("destination", null, b)));
+        for (DeviceControllers.Incoming d : devices) {
+            d.device().check().forEach(why -> blockers.add(new Blocker("destination", d.ref().describe(), why)));
+        }
         return blockers;
     }
 
     /**
-     * Journals the migration, then creates the local disks' copies, starts the incoming QEMU and
-     * its exports; returns where to send. A restart anywhere in here finds the journal and tears
+     * Journals the migration, then has every device make what QEMU must open (a disk's copy),
+     * starts the incoming QEMU and opens the devices' endpoints (a disk's NBD export, or the path
+     * a disk tool fills); returns where to send. A restart anywhere in here finds the journal and tears
      * down whatever was made.
      */
     public synchronized Prepared prepare(PeerProtocol.Request req) throws MigrationException {
@@ -144,8 +151,9 @@ public final class IncomingMigrations {
         if (req.protocol() != PeerProtocol.VERSION) {
             throw new MigrationException(versionMismatch(req.protocol()));
         }
-        LocalDisks.Planned plan = plan(req);
-        VmSpec spec = plan.spec();
+        VmSpec source = parsedSourceSpec(req);
+        List<DeviceControllers.Incoming> devices = controllers.bindIncoming(source, req.localDisks(), images);
+        VmSpec spec = placed(source, devices);
         Instant now = clock.instant();
         store.saveMigration(new MigrationRecord(req.migrationId(), spec.name(), Role.DESTINATION, req.sourceHost(),
                 Mode.LIVE, null, null, now, now));
@@ -153,18 +161,21 @@ public final class IncomingMigrations {
         journal.enterPrepare(req.guestRunning(), "incoming from " + req.sourceHost()
                 + (req.guestRunning() ? "" : "; the guest is paused and stays paused"));
         Incoming in = new Incoming(req.migrationId(), spec, journal, req.guestRunning());
+        in.devices = devices;
         incoming.put(req.migrationId(), in);
         try {
-            in.disks = IncomingDisks.create(images, plan, req.localDisks());
+            for (DeviceControllers.Incoming d : devices) {
+                d.device().prepare();
+            }
             in.handle = runtime.startIncoming(spec);
             in.handle.qmp().execute("migrate-set-capabilities", Map.of("capabilities",
                     List.of(Map.of("capability", "events", "state", true))), Duration.ofSeconds(10));
             in.handle.qmp().execute("migrate-incoming", Map.of("uri", "tcp:" + migrationAddress + ":0"),
                     Duration.ofSeconds(10));
-            in.prepared = new Prepared(listeningUri(in.handle), in.disks.export(in.handle.qmp(), migrationAddress));
+            in.prepared = new Prepared(listeningUri(in.handle), endpoints(devices, new QmpGuestControl(in.handle.qmp())));
             in.go(DestinationState.PREPARED);
             return in.prepared;
-        } catch (VmException | QmpException | MigrationException | RuntimeException e) {
+        } catch (VmException | QmpException | DeviceException | RuntimeException e) {
             List<String> problems = tearDown(in);
             in.go(DestinationState.ABORTED);
             incoming.remove(req.migrationId());
@@ -195,10 +206,12 @@ public final class IncomingMigrations {
             }
             if (in.state == DestinationState.PREPARED) {
                 awaitReceived(in.handle, limit);
-                try {
-                    in.disks.closeExports();
-                } catch (MigrationException e) {
-                    throw new Destination.NotTakenException(e.getMessage());
+                for (DeviceControllers.Incoming d : in.devices) {
+                    try {
+                        d.device().beforeOwnership();
+                    } catch (DeviceException e) {
+                        throw new Destination.NotTakenException(d.ref().describe() + ": " + e.getMessage());
+                    }
                 }
                 in.journal.enter(Phase.SWITCHOVER, "ownership recorded");
                 vms.add(in.spec, VmState.MIGRATING);
@@ -301,12 +314,14 @@ public final class IncomingMigrations {
         }
     }
 
-    /** Exports dropped, copies deleted, QEMU ended. Returns what could not be undone. */
+    /** What the devices made undone (exports dropped, copies deleted), QEMU ended. Returns what could not be undone. */
     private static List<String> tearDown(Incoming in) {
         List<String> problems = new ArrayList<>();
         VmHandle handle = in.handle;
-        if (in.disks != null) {
-            problems.addAll(in.disks.abort(() -> handle != null && handle.isAlive()));
+        for (int i = in.devices.size() - 1; i >= 0; i--) {
+            DeviceControllers.Incoming d = in.devices.get(i);
+            d.device().abort(() -> handle != null && handle.isAlive())
+                    .forEach(p -> problems.add(d.ref().describe() + ": " + p));
         }
         if (handle != null) {
             destroyQuietly(handle);
@@ -377,12 +392,67 @@ public final class IncomingMigrations {
         throw new IllegalStateException("QEMU reported no listening address: " + addresses);
     }
 
-    private LocalDisks.Planned plan(PeerProtocol.Request req) throws MigrationException {
+    /** Every device's endpoint, by device id; devices without one are left out. */
+    private static Map<String, String> endpoints(List<DeviceControllers.Incoming> devices, GuestControl qemu)
+            throws DeviceException {
+        Map<String, String> endpoints = new LinkedHashMap<>();
+        for (DeviceControllers.Incoming d : devices) {
+            String endpoint = d.device().open(qemu);
+            if (endpoint != null) {
+                endpoints.put(d.ref().id(), endpoint);
+            }
+        }
+        return endpoints;
+    }
+
+    /** The spec as this host runs it: each device placed by its companion (a disk's copy lives here). */
+    private static VmSpec placed(VmSpec source, List<DeviceControllers.Incoming> devices) {
+        VmSpec spec = source;
+        for (DeviceControllers.Incoming d : devices) {
+            spec = d.device().place(spec);
+        }
+        return spec;
+    }
+
+    private VmSpec parsedSourceSpec(PeerProtocol.Request req) throws MigrationException {
         try {
-            return LocalDisks.plan(req.spec(), imagesRoot);
+            return sourceSpec(req);
         } catch (SpecException e) {
             throw new MigrationException("the VM's spec is not valid on this host: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The spec as the source runs it, checked against this host, except for the disks not shared:
+     * those are what the source says they are (image files or block devices), and their companions
+     * check what this host has in their place.
+     */
+    static VmSpec sourceSpec(PeerProtocol.Request req) throws SpecException {
+        Set<Path> sourceImages = req.localDisks().values().stream().map(DiskImage::path).collect(Collectors.toSet());
+        Set<Path> sourceDevices = Set.copyOf(req.localBlockDevices().values());
+        HostFacts here = HostFacts.system();
+        HostFacts withSourceImages = new HostFacts() {
+            @Override
+            public boolean exists(Path path) {
+                return sourceImages.contains(path) || sourceDevices.contains(path) || here.exists(path);
+            }
+
+            @Override
+            public boolean isBlockDevice(Path path) {
+                return sourceDevices.contains(path) || !sourceImages.contains(path) && here.isBlockDevice(path);
+            }
+
+            @Override
+            public boolean bridgeExists(String bridge) {
+                return here.bridgeExists(bridge);
+            }
+
+            @Override
+            public int cpuCount() {
+                return here.cpuCount();
+            }
+        };
+        return VmSpecParser.parse(req.spec(), Path.of("/"), withSourceImages);
     }
 
     private static String deviceOf(String field) {

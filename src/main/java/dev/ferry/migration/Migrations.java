@@ -2,7 +2,7 @@ package dev.ferry.migration;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.device.DeviceControllers;
-import dev.ferry.device.DiskImages;
+import dev.ferry.device.disk.DiskImages;
 import dev.ferry.vm.VmHost;
 import java.net.URI;
 import java.nio.file.Path;

@@ -1,7 +1,8 @@
 package dev.ferry.migration;
 
-import dev.ferry.device.DiskImage;
+import dev.ferry.device.disk.DiskImage;
 import dev.ferry.migration.MigrationReport.Blocker;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -13,7 +14,7 @@ import java.util.Map;
  */
 public final class PeerProtocol {
     /** Bumped whenever a message changes meaning; the destination refuses another version at CHECK. */
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
 
     private PeerProtocol() {}
 
@@ -25,20 +26,28 @@ public final class PeerProtocol {
      * @param sourceHost  the source host's name
      * @param spec        the VM's normalized spec (YAML), with the same uuid and device ids
      * @param mode        {@code live}
-     * @param localDisks  the images of the disks Ferry copies (not shared), by device id, as the source sees them
+     * @param localDisks  the images of the disk files not shared, by device id, as the source sees them: the
+     *                    destination sizes its copies by them, whether Ferry or a disk tool fills the copy
+     * @param localBlockDevices the disks not shared that are host block devices on the source, by device
+     *                    id: their paths, which a disk tool fills at the same path on the destination
      * @param guestRunning whether the guest runs on the source; a paused guest stays paused on the destination
      */
     public record Request(int protocol, String migrationId, String sourceHost, String spec, String mode,
-                          Map<String, DiskImage> localDisks, boolean guestRunning) {
+                          Map<String, DiskImage> localDisks, Map<String, Path> localBlockDevices,
+                          boolean guestRunning) {
         public Request {
             localDisks = localDisks == null ? Map.of() : Map.copyOf(localDisks);
+            localBlockDevices = localBlockDevices == null ? Map.of() : Map.copyOf(localBlockDevices);
         }
     }
 
     /** The destination's answer to check: everything that would stop the VM from running there. */
     public record CheckReply(List<Blocker> blockers) {}
 
-    /** The destination's addresses: QEMU's stream, and per-device endpoints (a local disk's NBD export). */
+    /**
+     * The destination's addresses: QEMU's stream, and per-device endpoints: a copied disk's NBD
+     * export, or (since version 3) the path on the destination that a disk tool fills.
+     */
     public record Prepared(String uri, Map<String, String> endpoints) {
         public Prepared {
             endpoints = endpoints == null ? Map.of() : Map.copyOf(endpoints);

@@ -4,9 +4,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.device.DeviceControllers;
 import dev.ferry.device.DeviceEvent;
-import dev.ferry.device.DiskException;
-import dev.ferry.device.DiskImage;
-import dev.ferry.device.DiskImages;
+import dev.ferry.device.disk.DiskException;
+import dev.ferry.device.disk.DiskImage;
+import dev.ferry.device.disk.DiskImages;
 import dev.ferry.device.GuestControl;
 import dev.ferry.device.Mode;
 import dev.ferry.device.QmpGuestControl;
@@ -321,7 +321,18 @@ public final class SourceMigrations {
 
     private PeerProtocol.Request request(String id, VmSpec spec, boolean guestRunning) {
         return new PeerProtocol.Request(PeerProtocol.VERSION, id, host, spec.toYaml(), Mode.LIVE.wireName(),
-                localDisks(spec), guestRunning);
+                localDisks(spec), localBlockDevices(spec), guestRunning);
+    }
+
+    /** The host block devices not shared, which the destination must find at the same paths. */
+    private static Map<String, Path> localBlockDevices(VmSpec spec) {
+        Map<String, Path> out = new LinkedHashMap<>();
+        for (DeviceSpec.Disk d : spec.devices(DeviceSpec.Disk.class)) {
+            if (!d.shared() && d.blockDevice()) {
+                out.put(d.id(), d.path());
+            }
+        }
+        return out;
     }
 
     /** The images of the disks a live migration copies (those not shared), as the destination needs to size them. */

@@ -114,7 +114,7 @@ public final class SourceRecovery {
             return true;
         }
         PeerClient peer = peers.client(m.peer(), new PeerProtocol.Request(PeerProtocol.VERSION, m.id(), host, "",
-                Mode.LIVE.wireName(), Map.of(), checkSaidRunning.orElse(true)), Duration.ZERO);
+                Mode.LIVE.wireName(), Map.of(), Map.of(), checkSaidRunning.orElse(true)), Duration.ZERO);
         Ownership ownership;
         try {
             ownership = peer.ownership();

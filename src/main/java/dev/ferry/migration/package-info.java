@@ -15,8 +15,9 @@
  * <p><b>Destination.</b> {@link dev.ferry.migration.DestinationMigrations} answers the peer protocol
  * ({@link dev.ferry.migration.PeerProtocol}, the wire types both ends use) through {@link
  * dev.ferry.migration.IncomingMigrations}, which moves each incoming migration through its {@link
- * dev.ferry.migration.DestinationState}s: journal first, then the local disks' copies and the
- * incoming QEMU; ownership journaled and recorded before the guest resumes.
+ * dev.ferry.migration.DestinationState}s: journal first, then what each device's {@link
+ * dev.ferry.device.IncomingDevice} makes, the incoming QEMU, and the devices' endpoints; ownership
+ * journaled and recorded before the guest resumes.
  *
  * <p><b>After a restart.</b> {@link dev.ferry.migration.SourceRecovery} and {@link
  * dev.ferry.migration.DestinationRecovery} settle every migration the history shows unfinished,

@@ -1,6 +1,7 @@
 package dev.ferry.vm;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -46,5 +47,30 @@ public record VmSpec(String name, UUID uuid, int memoryMiB, int vcpus, String ma
     /** The devices of one type, in spec order. */
     public <T extends DeviceSpec> List<T> devices(Class<T> type) {
         return devices.stream().filter(type::isInstance).map(type::cast).toList();
+    }
+
+    /**
+     * This spec with disk {@code id} kept in the image file {@code path} instead: how a destination
+     * runs a VM whose disk it holds a copy of. Everything else, the disk's format included, stays.
+     */
+    public VmSpec withDisk(String id, Path path) {
+        if (!path.isAbsolute()) {
+            throw new IllegalArgumentException("vm '" + name + "': disk '" + id + "' must move to an absolute path, not "
+                    + path);
+        }
+        List<DeviceSpec> moved = new ArrayList<>(devices.size());
+        boolean found = false;
+        for (DeviceSpec d : devices) {
+            if (d instanceof DeviceSpec.Disk disk && disk.id().equals(id)) {
+                moved.add(new DeviceSpec.Disk(id, path, disk.format(), disk.shared(), disk.bus(), disk.cache(), false));
+                found = true;
+            } else {
+                moved.add(d);
+            }
+        }
+        if (!found) {
+            throw new IllegalArgumentException("vm '" + name + "' has no disk '" + id + "'");
+        }
+        return new VmSpec(name, uuid, memoryMiB, vcpus, machine, kernelBoot, moved);
     }
 }

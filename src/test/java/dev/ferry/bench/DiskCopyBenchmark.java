@@ -1,10 +1,10 @@
 package dev.ferry.bench;
 
-import dev.ferry.device.DiskImage;
-import dev.ferry.device.DiskImages;
-import dev.ferry.device.DiskMirror;
-import dev.ferry.device.NbdExport;
-import dev.ferry.device.NbdTarget;
+import dev.ferry.device.disk.DiskImage;
+import dev.ferry.device.disk.DiskImages;
+import dev.ferry.device.disk.DiskMirror;
+import dev.ferry.device.disk.NbdExport;
+import dev.ferry.device.disk.NbdTarget;
 import dev.ferry.proc.Command;
 import dev.ferry.proc.ProcResult;
 import dev.ferry.proc.ProcessRunner;

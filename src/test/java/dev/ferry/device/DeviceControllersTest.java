@@ -2,7 +2,12 @@ package dev.ferry.device;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.device.disk.DiskImage;
+import dev.ferry.device.disk.DiskImages;
+import dev.ferry.device.disk.ImageStore;
+import dev.ferry.device.disk.LocalDiskController;
 import dev.ferry.proc.ProcessRunner;
+import dev.ferry.vm.DeviceSpec;
 import dev.ferry.vm.VmSpec;
 import dev.ferry.vm.VmSpecParser;
 import java.nio.file.Files;
@@ -77,6 +82,36 @@ class DeviceControllersTest {
                 .isInstanceOf(LocalDiskController.class);
         assertThat(new DeviceControllers(Map.of("disk", ToolSpec.of(tool, ToolDialect.FERRY)), runner)
                 .bind(spec, GuestControl.NONE).get(0).controller()).isInstanceOf(ExternalToolController.class);
+    }
+
+    @Test
+    void bindIncoming_aDiskToolFillsTheCopy_atThePathTheDestinationChose() throws Exception {
+        VmSpec spec = spec("""
+                  - {type: disk, id: data0, path: data.qcow2, format: qcow2}
+                  - {type: nic, id: net0, backend: user}
+                """);
+        Path tool = dir.resolve("disk-tool");
+        Files.writeString(tool, "#!/bin/sh\nexit 0\n");
+        tool.toFile().setExecutable(true);
+        DiskImages images = new DiskImages(new ProcessRunner());
+        ImageStore store = new ImageStore(images, dir.resolve("images"), "127.0.0.1");
+        DeviceControllers controllers = new DeviceControllers(Map.of("disk", ToolSpec.of(tool, ToolDialect.FERRY)), runner);
+
+        List<DeviceControllers.Incoming> incoming = controllers.bindIncoming(spec,
+                Map.of("data0", new DiskImage(dir.resolve("data.qcow2"), DiskImage.QCOW2, 4 << 20, 200_000, false)), store);
+
+        Path target = dir.resolve("images/web1/data0.qcow2");
+        assertThat(incoming).extracting(i -> i.ref().describe())
+                .containsExactly("device 'data0' (disk, local)", "device 'net0' (nic, user)");
+        assertThat(incoming.get(1).device()).isSameAs(IncomingDevice.NONE);
+        assertThat(incoming.get(0).device().check()).isEmpty();
+        assertThat(incoming.get(0).device().place(spec).device("data0").map(d -> ((DeviceSpec.Disk) d).path()))
+                .contains(target);
+        incoming.get(0).device().prepare();
+        assertThat(incoming.get(0).device().open(GuestControl.NONE)).isEqualTo(target.toString());
+        assertThat(images.info(target).virtualSize()).isEqualTo(4 << 20);
+        assertThat(incoming.get(0).device().abort(() -> true)).isEmpty();
+        assertThat(target).doesNotExist();
     }
 
     @Test

@@ -62,6 +62,37 @@ class ToolRunnerTest {
     }
 
     @Test
+    void ferryDialect_aDiskWithADestinationPath_getsIt() throws Exception {
+        ToolSpec spec = ToolSpec.of(tool("exit 0"), ToolDialect.FERRY);
+        DeviceContext disk = new DeviceContext("web1", "6f1c0e52-uuid", new DeviceRef("data0", "disk", "local"),
+                Mode.LIVE, "host-b", events::add).withEndpoint("/srv/ferry/images/web1/data0.raw");
+
+        runner.run(spec, disk, Step.POST_SUSPEND, null);
+
+        assertThat(recordedArgv()).containsSequence("--destination-path", "/srv/ferry/images/web1/data0.raw");
+    }
+
+    @Test
+    void ferryDialect_withoutAnEndpoint_passesNoDestinationPath() throws Exception {
+        runner.run(ToolSpec.of(tool("exit 0"), ToolDialect.FERRY), ctx("tpm", "web1", "host-b"), Step.CHECK, null);
+
+        assertThat(recordedArgv()).doesNotContain("--destination-path");
+    }
+
+    @Test
+    void xenDialect_getsTheDestinationPathInItsEnvironment() throws Exception {
+        Path seen = dir.resolve("env.txt");
+        ToolSpec spec = ToolSpec.of(tool("printf '%s' \"$FERRY_DESTINATION_PATH\" > " + seen), ToolDialect.XEN);
+        DeviceContext disk = new DeviceContext("web1", "6f1c0e52-uuid", new DeviceRef("data0", "disk", "local"),
+                Mode.LIVE, "host-b", events::add).withEndpoint("/srv/ferry/images/web1/data0.raw");
+
+        runner.run(spec, disk, Step.POST_SUSPEND, null);
+
+        assertThat(recordedArgv()).containsExactly("-type", "vbd", "-step", "2", "-host", "host-b", "-domname", "web1");
+        assertThat(Files.readString(seen)).isEqualTo("/srv/ferry/images/web1/data0.raw");
+    }
+
+    @Test
     void hostileNames_reachTheToolVerbatim() throws Exception {
         String vm = "web 1; rm -rf / $(reboot) `id` 'q' \"dq\" \\ \n*";
         String dest = "host b && echo pwned | tee /tmp/x";

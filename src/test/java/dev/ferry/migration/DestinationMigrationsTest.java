@@ -1,5 +1,7 @@
 package dev.ferry.migration;
 
+import dev.ferry.device.disk.DiskImages;
+import dev.ferry.proc.ProcessRunner;
 import static dev.ferry.migration.IncomingMigrationsTest.request;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -29,7 +31,7 @@ class DestinationMigrationsTest {
     void setUp() {
         runtime = new RecordingVmHost(dir);
         IncomingMigrations incoming = new IncomingMigrations(runtime, vms, store, new DeviceControllers(Map.of(), null),
-                "127.0.0.1", new FakeClock(), null, dir.resolve("images"));
+                "127.0.0.1", new FakeClock(), new DiskImages(new ProcessRunner()), dir.resolve("images"));
         destination = new DestinationMigrations(incoming, runtime, vms);
     }
 
@@ -40,9 +42,10 @@ class DestinationMigrationsTest {
 
     @Test
     void prepare_ofAnotherProtocolVersion_isAConflictNamingBothVersions() {
-        assertThatThrownBy(() -> destination.prepare(request("m1", true, 3)))
+        int other = PeerProtocol.VERSION + 1;
+        assertThatThrownBy(() -> destination.prepare(request("m1", true, other)))
                 .isInstanceOfSatisfying(RequestException.class, e -> assertThat(e.kind()).isEqualTo(Kind.CONFLICT))
-                .hasMessageContaining("peer protocol version 3")
+                .hasMessageContaining("peer protocol version " + other)
                 .hasMessageContaining("this host speaks version " + PeerProtocol.VERSION);
         assertThat(store.journal("m1")).isEmpty();
     }

@@ -1,5 +1,7 @@
 package dev.ferry.migration;
 
+import dev.ferry.device.disk.DiskImages;
+import dev.ferry.proc.ProcessRunner;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -51,7 +53,7 @@ class IncomingMigrationsTest {
     /** This host's incoming migrations, as a (re)started agent makes them. */
     private IncomingMigrations incoming() {
         return new IncomingMigrations(runtime, vms, store, new DeviceControllers(Map.of(), null), "127.0.0.1", clock,
-                null, dir.resolve("images"));
+                new DiskImages(new ProcessRunner()), dir.resolve("images"));
     }
 
     static VmSpec spec(String name) {
@@ -64,7 +66,7 @@ class IncomingMigrationsTest {
     }
 
     static PeerProtocol.Request request(String id, boolean guestRunning, int protocol) {
-        return new PeerProtocol.Request(protocol, id, "node1", spec("web1").toYaml(), "live", Map.of(), guestRunning);
+        return new PeerProtocol.Request(protocol, id, "node1", spec("web1").toYaml(), "live", Map.of(), Map.of(), guestRunning);
     }
 
     private FakeQemu qemu() {
@@ -308,7 +310,7 @@ class IncomingMigrationsTest {
         preparedAndReceived("m1", true);
         incoming.switchover("m1", RECEIVE);
         incoming.prepare(new PeerProtocol.Request(PeerProtocol.VERSION, "m2", "node1", spec("db1").toYaml(), "live",
-                Map.of(), true));
+                Map.of(), Map.of(), true));
         incoming.abort("m2");
 
         IncomingMigrations restarted = incoming();

@@ -33,7 +33,7 @@ class PeerClientTest {
     }
 
     private static PeerProtocol.Request request(String id) {
-        return new PeerProtocol.Request(PeerProtocol.VERSION, id, "src", "name: web1\n", "live", Map.of(), true);
+        return new PeerProtocol.Request(PeerProtocol.VERSION, id, "src", "name: web1\n", "live", Map.of(), Map.of(), true);
     }
 
     @AfterEach

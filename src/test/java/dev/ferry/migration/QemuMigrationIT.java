@@ -78,11 +78,11 @@ class QemuMigrationIT {
     private IncomingMigrations incoming() {
         DeviceControllers controllers = new DeviceControllers(Map.of(), new ToolRunner(runner));
         return new IncomingMigrations(destHost, destVms, new MemoryStore(), controllers, "127.0.0.1",
-                Clock.systemUTC(), new dev.ferry.device.DiskImages(runner), dir.resolve("b-images"));
+                Clock.systemUTC(), new dev.ferry.device.disk.DiskImages(runner), dir.resolve("b-images"));
     }
 
     private static PeerProtocol.Request request(MigrationPlan plan, VmSpec spec) {
-        return new PeerProtocol.Request(PeerProtocol.VERSION, plan.id(), "a", spec.toYaml(), "live", Map.of(), true);
+        return new PeerProtocol.Request(PeerProtocol.VERSION, plan.id(), "a", spec.toYaml(), "live", Map.of(), Map.of(), true);
     }
 
     private MigrationPlan plan(VmHandle source) {

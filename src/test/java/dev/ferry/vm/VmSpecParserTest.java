@@ -114,6 +114,30 @@ class VmSpecParserTest {
     }
 
     @Test
+    void withDisk_movesOnlyThatDisk_andKeepsItsSettings() throws Exception {
+        VmSpec spec = parse(FULL);
+        Path copy = Files.writeString(dir.resolve("copy.qcow2"), "x");
+
+        VmSpec moved = spec.withDisk("data0", copy);
+
+        DeviceSpec.Disk disk = (DeviceSpec.Disk) moved.device("data0").orElseThrow();
+        assertThat(disk.path()).isEqualTo(copy);
+        assertThat(disk).usingRecursiveComparison().ignoringFields("path")
+                .isEqualTo(spec.device("data0").orElseThrow());
+        assertThat(moved.devices().subList(1, moved.devices().size()))
+                .isEqualTo(spec.devices().subList(1, spec.devices().size()));
+        assertThat(parse(moved.toYaml())).isEqualTo(moved);
+    }
+
+    @Test
+    void withDisk_namesAMissingDisk() throws Exception {
+        VmSpec spec = parse(FULL);
+
+        assertThatThrownBy(() -> spec.withDisk("net0", dir.resolve("x.raw")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("vm 'web1' has no disk 'net0'");
+    }
+
+    @Test
     void blockDevice_isRecorded() throws Exception {
         host.blockDevices.add(dir.resolve("data.qcow2"));
 

@@ -1,4 +1,4 @@
-package dev.ferry.device;
+package dev.ferry.device.disk;
 
 import dev.ferry.qmp.EventWaiter;
 import dev.ferry.qmp.QmpClient;

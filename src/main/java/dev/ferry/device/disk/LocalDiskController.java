@@ -1,5 +1,12 @@
-package dev.ferry.device;
+package dev.ferry.device.disk;
 
+import dev.ferry.device.DeviceContext;
+import dev.ferry.device.DeviceController;
+import dev.ferry.device.DeviceException;
+import dev.ferry.device.GuestControl;
+import dev.ferry.device.Mode;
+import dev.ferry.device.Step;
+import dev.ferry.device.Verdict;
 import dev.ferry.vm.DeviceSpec;
 import java.net.URI;
 import java.time.Duration;
@@ -11,7 +18,7 @@ import java.util.List;
  * before RAM is copied; with the guest paused, step 2 completes it without switching the source
  * onto the copy; a rollback cancels it and leaves the source image as it was.
  */
-final class LocalDiskController implements DeviceController {
+public final class LocalDiskController implements DeviceController {
     private static final Duration JOB_TIMEOUT = Duration.ofSeconds(60);
 
     private final DeviceSpec.Disk disk;
@@ -20,7 +27,7 @@ final class LocalDiskController implements DeviceController {
     private DiskMirror mirror;
     private long copyStartedNanos;
 
-    LocalDiskController(DeviceSpec.Disk disk, GuestControl guest, Duration readyTimeout) {
+    public LocalDiskController(DeviceSpec.Disk disk, GuestControl guest, Duration readyTimeout) {
         this.disk = disk;
         this.guest = guest;
         this.readyTimeout = readyTimeout;

@@ -1,4 +1,4 @@
-package dev.ferry.device;
+package dev.ferry.device.disk;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.ferry.device;
+package dev.ferry.device.disk;
 
 /**
  * A disk operation for migration failed: an image could not be read or created, an NBD export or

@@ -1,4 +1,4 @@
-package dev.ferry.device;
+package dev.ferry.device.disk;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.ferry.device;
+package dev.ferry.device.disk;
 
 import java.nio.file.Path;
 import java.util.Locale;
@@ -15,11 +15,11 @@ import java.util.Optional;
  * {@value #QCOW2_HEADROOM_MIB} MiB, because the guest keeps writing (and allocating) while the
  * mirror runs and qcow2 metadata grows with it.
  */
-public final class DiskSpaceRule {
+final class DiskSpaceRule {
     /** Share of the allocated size added as room for guest writes during the copy. */
-    public static final int QCOW2_HEADROOM_PERCENT = 10;
+    static final int QCOW2_HEADROOM_PERCENT = 10;
     /** Fixed room added for qcow2 metadata and small images. */
-    public static final long QCOW2_HEADROOM_MIB = 64;
+    static final long QCOW2_HEADROOM_MIB = 64;
 
     private static final long MIB = 1024 * 1024;
 
@@ -27,7 +27,7 @@ public final class DiskSpaceRule {
     }
 
     /** Bytes that must be free on the destination for a copy of {@code source}. */
-    public static long requiredBytes(DiskImage source) {
+    static long requiredBytes(DiskImage source) {
         return switch (source.format()) {
             case DiskImage.RAW -> source.virtualSize();
             case DiskImage.QCOW2 -> Math.addExact(source.actualSize(),
@@ -45,7 +45,7 @@ public final class DiskSpaceRule {
      * @param targetDir   where the destination creates the copy
      * @param usableBytes the bytes a new file may take there ({@link DiskImages#usableSpace})
      */
-    public static Optional<String> refusal(String diskId, DiskImage source, boolean shared, Path targetDir,
+    static Optional<String> refusal(String diskId, DiskImage source, boolean shared, Path targetDir,
                                            long usableBytes) {
         Objects.requireNonNull(diskId, "diskId");
         if (shared) {
