@@ -190,10 +190,18 @@ public final class SourceRecovery {
         }
     }
 
-    /** Every device the journal shows started (in the order they started), with the last step it completed. */
+    /**
+     * Every device the journal shows started (in the order they started), with the last step it
+     * completed; a device whose recovery the journal shows completed (a rollback that ran before
+     * the restart) is not recovered again.
+     */
     static Map<String, Step> lastGoodSteps(List<JournalEntry> journal) {
         Map<String, Step> lastGood = new LinkedHashMap<>();
         for (JournalEntry e : journal) {
+            if (e.step() == JournalStep.RECOVER && e.event() == JournalEvent.OK) {
+                lastGood.remove(e.device());
+                continue;
+            }
             if (e.step() == null || e.step().deviceStep() == null || e.step() == JournalStep.CHECK) {
                 continue;
             }
