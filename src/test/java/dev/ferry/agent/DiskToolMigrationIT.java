@@ -2,29 +2,27 @@ package dev.ferry.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ferry.agent.api.DefineVmRequest;
 import dev.ferry.agent.api.MigrateRequest;
-import dev.ferry.agent.config.AgentConfig;
 import dev.ferry.guest.DiskReport;
 import dev.ferry.guest.DiskVerifier;
-import dev.ferry.guest.GuestArtifacts;
 import dev.ferry.guest.GuestConsole;
-import dev.ferry.guest.GuestKit;
+import dev.ferry.lab.Api;
+import dev.ferry.lab.Lab;
+import dev.ferry.lab.TestGuest;
 import dev.ferry.migration.MigrationReport;
 import dev.ferry.migration.MigrationStatus;
 import dev.ferry.proc.Command;
-import dev.ferry.proc.ProcResult;
 import dev.ferry.proc.ProcessRunner;
-import dev.ferry.vm.RunDir;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Live migration of the test guest whose data disk is local to the source and moved by the
@@ -36,42 +34,22 @@ class DiskToolMigrationIT {
     private static final String VM = "toolvm";
 
     private final ProcessRunner runner = new ProcessRunner();
-    private Path root;
-    private Path sourceImage;
-    private Path calls;
-    private Agent a;
-    private Agent b;
+    private Lab lab;
     private Api onA;
     private Api onB;
+    private Path calls;
 
     @BeforeEach
-    void bootTheGuestOnA() throws Exception {
-        root = Files.createTempDirectory("ferry-disktool-it");
-        GuestArtifacts kit = GuestKit.inUserCache(runner).build();
-        sourceImage = root.resolve("source-data.raw");
+    void bootTheGuestOnA(@TempDir Path root) throws Exception {
+        Path sourceImage = root.resolve("source-data.raw");
         calls = root.resolve("tool.calls");
-        Path tool = diskTool(sourceImage, calls);
-        int portA = freePort();
-        int portB = freePort();
-        a = agent("host-a", portA, "host-b", portB, tool);
-        b = agent("host-b", portB, "host-a", portA, tool);
-        onA = new Api(a.url());
-        onB = new Api(b.url());
+        lab = Lab.in(root).tool("disk", diskTool(sourceImage, calls), Map.of()).start();
+        onA = lab.api(Lab.A);
+        onB = lab.api(Lab.B);
         assertThat(runner.run(Command.of("qemu-img", "create", "-q", "-f", "raw", sourceImage.toString(), "64M")).ok())
                 .isTrue();
-        String spec = """
-                name: %s
-                memoryMiB: 256
-                kernel: "%s"
-                initrd: "%s"
-                cmdline: "%s"
-                devices:
-                  - {type: disk, id: data0, path: "%s", format: raw, shared: false}
-                  - {type: nic, id: net0, backend: user}
-                """.formatted(VM, kit.kernel(), kit.initramfs(), kit.kernelCmdline(), sourceImage);
-        assertThat(onA.post("/v1/vms", new DefineVmRequest(spec, root.toString())).status()).isEqualTo(201);
-        assertThat(onA.post("/v1/vms/" + VM + "/start", null).status()).isEqualTo(200);
-        GuestConsole up = GuestConsole.await(serialLog(onA), c -> c.lastWrote() >= 10, Duration.ofSeconds(120));
+        String spec = TestGuest.named(VM).disk(sourceImage).diskFormat("raw").localDisk().withoutTpm().yaml();
+        GuestConsole up = TestGuest.awaitBooted(lab.defineAndStart(Lab.A, VM, spec), false, 10);
         assertThat(up.lastWrote()).as("the guest writes to its local disk").isGreaterThanOrEqualTo(10);
     }
 
@@ -103,21 +81,10 @@ class DiskToolMigrationIT {
     }
 
     @AfterEach
-    void cleanUp() throws Exception {
-        for (Api api : new Api[] {onA, onB}) {
-            if (api != null) {
-                api.post("/v1/vms/" + VM + "/destroy", null);
-            }
+    void stopTheLab() throws Exception {
+        if (lab != null) {
+            lab.close();
         }
-        if (a != null) {
-            a.close();
-        }
-        if (b != null) {
-            b.close();
-        }
-        ProcResult left = runner.run(Command.of("pgrep", "-af", root.toString()));
-        assertThat(left.ok()).as("processes left behind: %s", left.stdout().text()).isFalse();
-        TestAgents.delete(root);
     }
 
     @Test
@@ -126,18 +93,18 @@ class DiskToolMigrationIT {
 
         assertThat(report.failure()).isNull();
         assertThat(report.result().wireName()).isEqualTo("completed");
-        Path copy = b.config().dataDir().resolve("images").resolve(VM).resolve("data0.raw");
+        Path copy = lab.agent(Lab.B).dataDir().resolve("images").resolve(VM).resolve("data0.raw");
         assertThat(Files.readAllLines(calls)).as("the tool learns the path once the destination prepared it")
                 .containsExactly("check ", "pre-suspend " + copy, "post-suspend " + copy, "sync " + copy);
         assertThat(onB.get("/v1/vms/" + VM).body().path("spec").asText()).contains(copy.toString());
-        GuestConsole source = GuestConsole.read(a.config().dataDir().resolve("logs")
+        GuestConsole source = GuestConsole.read(lab.agent(Lab.A).dataDir().resolve("logs")
                 .resolve(VM + "." + report.id() + ".serial.log"));
-        GuestConsole dest = GuestConsole.await(serialLog(onB), c -> c.lastWrote() >= source.lastWrote() + 20,
+        GuestConsole dest = GuestConsole.await(onB.serialLog(VM), c -> c.lastWrote() >= source.lastWrote() + 20,
                 Duration.ofSeconds(30));
         assertThat(dest.lastWrote()).as("the guest goes on writing on the destination")
                 .isGreaterThanOrEqualTo(source.lastWrote() + 20);
 
-        long acknowledged = GuestConsole.read(serialLog(onB)).lastWrote();
+        long acknowledged = GuestConsole.read(onB.serialLog(VM)).lastWrote();
         onB.post("/v1/vms/" + VM + "/destroy", null);
         DiskReport disk = DiskVerifier.verify(copy, runner);
         assertThat(disk.clean()).as("%s", disk).isTrue();
@@ -146,30 +113,9 @@ class DiskToolMigrationIT {
     }
 
     private MigrationReport migrateToB() throws IOException, InterruptedException {
-        Api.Reply started = onA.post("/v1/migrations", new MigrateRequest(VM, "host-b", false, null, null, null, null, 20L));
-        assertThat(started.status()).as("%s", started.body()).isEqualTo(202);
-        MigrationStatus done = onA.awaitMigration(started.as(MigrationStatus.class).id(), Duration.ofMinutes(3));
+        String id = onA.startMigration(new MigrateRequest(VM, Lab.B, false, null, null, null, null, 20L));
+        MigrationStatus done = onA.awaitMigration(id, Duration.ofMinutes(3)).as(MigrationStatus.class);
         assertThat(done.running()).isFalse();
         return done.report();
-    }
-
-    private Path serialLog(Api api) throws Exception {
-        return new RunDir(Path.of(api.get("/v1/vms/" + VM).body().path("runDir").asText())).serialLog();
-    }
-
-    private Agent agent(String host, int port, String peer, int peerPort, Path tool) throws Exception {
-        Path data = Files.createDirectories(root.resolve(host));
-        Path config = data.resolve("agent.yaml");
-        Files.writeString(config, String.join("\n", "host: " + host, "port: " + port, "dataDir: " + data,
-                "peers:", "  " + peer + ": http://127.0.0.1:" + peerPort, "tools:", "  disk:", "    path: " + tool, ""));
-        return Agent.start(AgentConfig.load(config));
-    }
-
-    private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -24,6 +24,7 @@ public final class TestGuest {
     private final String name;
     private Path disk;
     private boolean sharedDisk = true;
+    private String diskFormat = "qcow2";
     private boolean tpm = true;
     private final List<String> extra = new ArrayList<>();
 
@@ -55,6 +56,12 @@ public final class TestGuest {
 
     public TestGuest disk(Path image) {
         this.disk = image;
+        return this;
+    }
+
+    /** The data disk image's format ({@code qcow2} unless told otherwise). */
+    public TestGuest diskFormat(String format) {
+        this.diskFormat = format;
         return this;
     }
 
@@ -93,9 +100,9 @@ public final class TestGuest {
                 initrd: "%s"
                 cmdline: "%s"
                 devices:
-                  - {type: disk, id: data0, path: "%s", format: qcow2, shared: %s}
+                  - {type: disk, id: data0, path: "%s", format: %s, shared: %s}
                   - {type: nic, id: net0, backend: user}
-                """.formatted(name, kit.kernel(), kit.initramfs(), kit.kernelCmdline(), disk, sharedDisk));
+                """.formatted(name, kit.kernel(), kit.initramfs(), kit.kernelCmdline(), disk, diskFormat, sharedDisk));
         if (tpm) {
             yaml.append("  - {type: tpm, id: tpm0, backend: swtpm}\n");
         }
