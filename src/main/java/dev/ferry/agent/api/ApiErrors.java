@@ -69,19 +69,17 @@ final class ApiErrors {
         }
     }
 
+    /** A migration's refusal answers exactly as the agent's own error of the same kind. */
     private static void migrationError(RequestException e, Context ctx) {
-        switch (e.kind()) {
-            case NOT_FOUND -> respond(ctx, HttpStatus.NOT_FOUND, "not_found", e.getMessage());
-            case CONFLICT -> respond(ctx, HttpStatus.CONFLICT, "conflict", e.getMessage());
-            case NOT_TAKEN -> respond(ctx, HttpStatus.CONFLICT, "not_taken", e.getMessage());
-            case INVALID -> respond(ctx, HttpStatus.BAD_REQUEST, "invalid_request", e.getMessage());
-            case INVALID_SPEC -> respond(ctx, HttpStatus.BAD_REQUEST, "invalid_spec", e.getMessage());
-            case FAILED -> {
-                log.warn("{} {}: {}", ctx.method(), ctx.path(), e.getMessage());
-                respond(ctx, HttpStatus.INTERNAL_SERVER_ERROR, "vm_failed", e.getMessage());
-            }
-            default -> throw new IllegalStateException("Invalid error kind: " + e.kind());
-        }
+        AgentException.Kind kind = switch (e.kind()) {
+            case NOT_FOUND -> AgentException.Kind.NOT_FOUND;
+            case CONFLICT -> AgentException.Kind.CONFLICT;
+            case NOT_TAKEN -> AgentException.Kind.NOT_TAKEN;
+            case INVALID -> AgentException.Kind.INVALID;
+            case INVALID_SPEC -> AgentException.Kind.INVALID_SPEC;
+            case FAILED -> AgentException.Kind.FAILED;
+        };
+        agentError(new AgentException(kind, e.getMessage(), e), ctx);
     }
 
     private static void httpError(HttpResponseException e, Context ctx) {
