@@ -40,7 +40,7 @@ class FaultMatrixIT {
     /** One cell per row and per column, chosen to cover the main recovery paths. */
     private static final Set<String> SUBSET = System.getProperty("ferry.faultCells") != null
             ? Set.of(System.getProperty("ferry.faultCells").split(",")) : Set.of(
-            "check/tool-exit-1", "prepare/dest-qemu-kill", "pre-suspend/tool-hang", "pre-suspend/source-agent-kill",
+            "check/tool-exit-1", "in-prepare/dest-agent-kill", "prepare/dest-qemu-kill", "pre-suspend/tool-hang", "pre-suspend/source-agent-kill",
             "ram-copy/cancel", "post-suspend/tool-signal", "sync/tool-flood", "switchover/link-cut",
             "cleanup/dest-agent-kill");
 
@@ -54,7 +54,7 @@ class FaultMatrixIT {
     void startTheLab(@TempDir Path root) throws Exception {
         started = System.nanoTime();
         String t = FaultRun.STEP_TIMEOUT.toSeconds() + "s";
-        lab = Lab.in(root).separateJvms().linkProxies().logsIn(BASE.resolve("target").resolve("fault-matrix-logs"))
+        lab = Lab.in(root).separateJvms().linkProxies().holdingQemu().logsIn(BASE.resolve("target").resolve("fault-matrix-logs"))
                 .fakeTool(MatrixGuest.TOOL_KIND, Map.of("check", t, "pre-suspend", t, "post-suspend", t, "sync", t,
                         "recover", "10s"))
                 .start();

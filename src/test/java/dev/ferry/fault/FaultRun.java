@@ -24,8 +24,9 @@ import org.awaitility.core.ConditionTimeoutException;
  * the lab so the next one starts clean.
  *
  * <p>Every hold stops the migration itself, never a clock: the tool waits at its step, the link
- * proxy keeps back a peer request or its answer, or a QEMU the phase cannot finish without is
- * stopped (SIGSTOP) until the fault is in. Nothing depends on how fast the machine is.
+ * proxy keeps back a peer request or its answer, the destination's QEMU launcher waits after
+ * starting an incoming QEMU, or a QEMU the phase cannot finish without is stopped (SIGSTOP) until
+ * the fault is in. Nothing depends on how fast the machine is.
  */
 final class FaultRun {
     /** Each tool step's timeout in the agents' config: short, so a hang costs the matrix little. */
@@ -109,6 +110,7 @@ final class FaultRun {
         } else {
             switch (row) {
                 case CHECK, PRE_SUSPEND, POST_SUSPEND, SYNC -> lab.tool().holdAt(row.toolStep);
+                case IN_PREPARE -> lab.qemuHold(to).holdIncoming();
                 case PREPARE, RAM_COPY -> lab.linkTo(to).holdNext("/prepare ", LinkProxy.Hold.RESPONSE);
                 case SWITCHOVER -> lab.linkTo(to).holdNext("/switchover ", LinkProxy.Hold.REQUEST);
                 case CLEANUP -> lab.linkTo(to).holdNext("/switchover ", LinkProxy.Hold.RESPONSE);
@@ -128,6 +130,7 @@ final class FaultRun {
     private String holdIn(Row row, String from, String to, String id) throws Exception {
         boolean held = switch (row) {
             case CHECK, PRE_SUSPEND, POST_SUSPEND, SYNC -> lab.tool().awaitHeld(HOLD_LIMIT);
+            case IN_PREPARE -> lab.qemuHold(to).awaitHeld(HOLD_LIMIT) && awaitPhase(from, id, "prepare");
             case PREPARE, SWITCHOVER -> lab.linkTo(to).awaitHeld(HOLD_LIMIT);
             case RAM_COPY -> {
                 // The destination's incoming QEMU stands still: the RAM stream stalls once the
@@ -207,6 +210,7 @@ final class FaultRun {
     private void releaseHolds(String to) throws Exception {
         lab.tool().release();
         lab.linkTo(to).release();
+        lab.qemuHold(to).release();
         for (long pid : frozen) {
             lab.resume(pid);
         }

@@ -18,8 +18,9 @@ import java.util.stream.Stream;
 /**
  * The design's invariants, checked after every cell: one running copy of the guest (one agent
  * lists it running, one QEMU for it on either host), the guest ticking there with the PCRs it
- * booted with, nothing of it left on the other host (run directory, QEMU, swtpm, an open TCP
- * port such as an NBD export), and the migration in a final state on both hosts. Each broken
+ * booted with, nothing of it left on the other host (a VM record, run directory, copy of a local
+ * disk, QEMU, swtpm, an open TCP port such as an NBD export), and the migration in a final state on
+ * both hosts. Each broken
  * invariant is one line of the cell's verdict.
  */
 final class Invariants {
@@ -88,18 +89,32 @@ final class Invariants {
     }
 
     private void leftNothing(String host, List<String> broken) throws IOException {
-        Path run = lab.agent(host).dataDir().resolve("run");
-        if (Files.isDirectory(run)) {
-            try (Stream<Path> left = Files.list(run)) {
-                List<String> names = left.map(p -> p.getFileName().toString()).toList();
-                if (!names.isEmpty()) {
-                    broken.add(host + " (without the VM) keeps run directories " + names);
-                }
-            }
+        String state = lab.api(host).vmState(MatrixGuest.VM);
+        if (!state.equals("absent") && !state.equals("unreachable")) {
+            broken.add(host + " (without the VM) still lists it " + state);
+        }
+        Path data = lab.agent(host).dataDir();
+        List<String> runDirs = entries(data.resolve("run"));
+        if (!runDirs.isEmpty()) {
+            broken.add(host + " (without the VM) keeps run directories " + runDirs);
+        }
+        // Where a destination puts the copies of local disks, <dataDir>/images/<vm>/.
+        List<String> images = entries(data.resolve("images"));
+        if (!images.isEmpty()) {
+            broken.add(host + " (without the VM) keeps image directories " + images);
         }
         List<String> kept = lab.processesIn(lab.agent(host).dataDir()).stream().map(Invariants::program).toList();
         if (!kept.isEmpty()) {
             broken.add(host + " (without the VM) keeps processes " + kept);
+        }
+    }
+
+    private static List<String> entries(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> left = Files.list(dir)) {
+            return left.map(p -> p.getFileName().toString()).sorted().toList();
         }
     }
 

@@ -88,6 +88,7 @@ final class MatrixGuest {
             lab.linkTo(host).release();
             lab.linkTo(host).heal();
         }
+        lab.releaseQemuHolds();
         lab.wipe();
         bootOnA();
     }

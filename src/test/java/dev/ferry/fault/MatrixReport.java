@@ -78,9 +78,9 @@ final class MatrixReport {
         md.append("- exactly one running copy: exactly one agent lists the VM `running`, and exactly one QEMU for it runs"
                 + " across both hosts' data directories, on that host;\n");
         md.append("- the guest ticks there (5 more ticks within 10 s) and prints the PCRs it booted with;\n");
-        md.append("- nothing is left on the host without the VM: an empty run directory, no QEMU or swtpm naming its data"
-                + " directory, and no TCP port (an NBD export, a migration listener) open in any process the agents"
-                + " started;\n");
+        md.append("- nothing is left on the host without the VM: no VM record, an empty run directory, an empty images"
+                + " directory (no copy of a local disk), no QEMU or swtpm naming its data directory, and no TCP port"
+                + " (an NBD export, a migration listener) open in any process the agents started;\n");
         md.append("- the migration is final on the source (`GET /v1/migrations/{id}`: not running, result completed,"
                 + " rolled-back, failed or refused) and on the destination if it knows it;\n");
         md.append("- the tool faults must not complete and the report must name the device (fpga0) in under 64 KiB;"

@@ -25,7 +25,8 @@ import java.util.stream.Stream;
  * in this JVM unless {@link Builder#separateJvms} asks for {@code ferry agent} processes; with
  * {@link Builder#linkProxies} each agent reaches its peers' APIs through a {@link LinkProxy} a test
  * can cut or make hold a request; {@link Builder#fakeTool} installs one {@link FakeTool} for a
- * device kind. Closing destroys every VM the agents have, stops them, and ends (and reports) any
+ * device kind; with {@link Builder#holdingQemu} each agent's QEMU is a {@link QemuHold} that can
+ * keep the agent inside an incoming start. Closing destroys every VM the agents have, stops them, and ends (and reports) any
  * process still naming the root.
  */
 public final class Lab implements AutoCloseable {
@@ -37,6 +38,7 @@ public final class Lab implements AutoCloseable {
     private final Map<String, LabAgent> agents = new LinkedHashMap<>();
     private final Map<String, LinkProxy> proxies = new LinkedHashMap<>();
     private final FakeTool tool;
+    private final Map<String, QemuHold> qemuHolds = new LinkedHashMap<>();
 
     /** How the lab is made; {@link #start} makes it. */
     public static final class Builder {
@@ -48,6 +50,7 @@ public final class Lab implements AutoCloseable {
         private final Map<String, Path> toolPaths = new LinkedHashMap<>();
         private final Map<String, Map<String, String>> toolTimeouts = new LinkedHashMap<>();
         private String fakeToolKind;
+        private boolean holdingQemu;
 
         private Builder(Path root) {
             this.root = root;
@@ -68,6 +71,12 @@ public final class Lab implements AutoCloseable {
         /** Every agent reaches each peer's API through a {@link LinkProxy} in front of that peer. */
         public Builder linkProxies() {
             this.linkProxies = true;
+            return this;
+        }
+
+        /** Each agent runs QEMU through a {@link QemuHold}, so a test can hold it inside an incoming start. */
+        public Builder holdingQemu() {
+            this.holdingQemu = true;
             return this;
         }
 
@@ -138,17 +147,30 @@ public final class Lab implements AutoCloseable {
                 }
             }
             Path dataDir = root.resolve(host);
-            Path config = writeConfig(host, ports.get(host), dataDir, peers, tools, b.toolTimeouts);
+            Path config = writeConfig(host, ports.get(host), dataDir, peers, tools, b.toolTimeouts, null);
+            if (b.holdingQemu) {
+                // The real QEMU is the one the agent would run without the hold: its default, found as it finds it.
+                QemuHold hold = QemuHold.install(root.resolve("qemu").resolve(host), LabAgent.load(config).qemu());
+                qemuHolds.put(host, hold);
+                config = writeConfig(host, ports.get(host), dataDir, peers, tools, b.toolTimeouts, hold.path());
+            }
             agents.put(host, new LabAgent(host, config, dataDir, ports.get(host), logs.resolve(host + ".log"),
                     b.separateJvms, runner));
         }
     }
 
-    /** The agent configuration file: the one place the lab decides how an agent is set up. */
+    /**
+     * The agent configuration file: the one place the lab decides how an agent is set up. A null
+     * {@code qemu} leaves the agent its default.
+     */
     private Path writeConfig(String host, int port, Path dataDir, Map<String, String> peers, Map<String, Path> tools,
-                             Map<String, Map<String, String>> timeouts) throws IOException {
+                             Map<String, Map<String, String>> timeouts, Path qemu) throws IOException {
         List<String> lines = new ArrayList<>(List.of("host: " + host, "listen: 127.0.0.1", "port: " + port,
-                "dataDir: \"" + dataDir + "\"", "peers:"));
+                "dataDir: \"" + dataDir + "\""));
+        if (qemu != null) {
+            lines.add("qemu: \"" + qemu + "\"");
+        }
+        lines.add("peers:");
         peers.forEach((peer, url) -> lines.add("  " + peer + ": " + url));
         if (!tools.isEmpty()) {
             lines.add("tools:");
@@ -205,6 +227,22 @@ public final class Lab implements AutoCloseable {
             throw new IllegalStateException("the lab has no fake tool; build it with fakeTool(kind, timeouts)");
         }
         return tool;
+    }
+
+    /** {@code host}'s QEMU hold, when the lab was built with {@link Builder#holdingQemu}. */
+    public QemuHold qemuHold(String host) {
+        QemuHold hold = qemuHolds.get(host);
+        if (hold == null) {
+            throw new IllegalStateException("the lab runs QEMU without a hold; build it with holdingQemu()");
+        }
+        return hold;
+    }
+
+    /** Lets every held QEMU launcher exit and waits until it has; does nothing in a lab without holds. */
+    public void releaseQemuHolds() throws IOException, InterruptedException {
+        for (QemuHold hold : qemuHolds.values()) {
+            hold.release();
+        }
     }
 
     /** Defines {@code specYaml} on {@code host} and starts it; returns its serial log. */
@@ -304,6 +342,11 @@ public final class Lab implements AutoCloseable {
             tool.reset();
         }
         proxies.values().forEach(LinkProxy::release);
+        try {
+            releaseQemuHolds();
+        } catch (Exception e) {
+            failures.add(e);
+        }
         try {
             destroyAllVms();
         } catch (Exception e) {
