@@ -61,10 +61,11 @@ public final class MigrationCoordinator {
             progress.wasRunning = source.isRunning();
             rec.enterCheck(progress.wasRunning);
             List<Blocker> blockers = checkBothSides(plan, devices, destination);
+            // A cancel during CHECK is a cancel, whether or not it stopped a device's check before it answered.
+            cancel.throwIfCancelled();
             if (!blockers.isEmpty()) {
                 return rec.finish(Result.REFUSED, blockers, null);
             }
-            cancel.throwIfCancelled();
 
             rec.enter(Phase.PREPARE);
             progress.destinationTouched = true;

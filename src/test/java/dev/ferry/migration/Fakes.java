@@ -68,6 +68,14 @@ final class Fakes {
         @Override
         public Verdict check(DeviceContext ctx) throws DeviceException {
             log.add("check " + id);
+            if (hangStep == Step.CHECK) {
+                try {
+                    hangAt.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new DeviceException("interrupted");
+                }
+            }
             return refuse == null ? Verdict.ok() : Verdict.refuse(refuse);
         }
 

@@ -266,4 +266,23 @@ class MigrationCoordinatorTest {
         assertThat(report.result()).isEqualTo(Result.ROLLED_BACK);
         assertThat(log.lines).containsSubsequence("dest switchover", "recover d2 sync", "dest abort", "source resume");
     }
+
+    @Test
+    void cancelWhileADeviceCheckHangs_isACancel_notARefusal_andStartsNothing() throws Exception {
+        device(1).hangingAt(Step.CHECK);
+        Cancellation cancel = new Cancellation();
+        executor.submit(() -> {
+            await().until(() -> log.lines.contains("check d1"));
+            cancel.cancel("operator asked");
+        });
+
+        MigrationReport report = migrate(cancel);
+
+        assertThat(report.result()).isEqualTo(Result.ROLLED_BACK);
+        assertThat(report.blockers()).isEmpty();
+        assertThat(report.failure().phase()).isEqualTo("check");
+        assertThat(report.failure().message()).contains("operator asked");
+        assertThat(log.lines).doesNotContain("dest prepare", "qemu cancel", "dest abort");
+        assertThat(log.matching("recover")).isEmpty();
+    }
 }
