@@ -15,14 +15,13 @@ import dev.ferry.proc.RunningProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The real test guest through {@link QemuHost}: a spec from {@link GuestSpecs} (kernel boot, qcow2
@@ -37,7 +36,10 @@ class GuestLifecycleIT {
     private static final ProcessRunner runner = new ProcessRunner();
     private static GuestArtifacts guest;
 
-    private Path root;
+    // JUnit makes it under java.io.tmpdir with a short name: run directories hold Unix sockets,
+    // whose paths are limited to 107 bytes.
+    @TempDir
+    Path root;
     private Path runRoot;
 
     @BeforeAll
@@ -47,25 +49,15 @@ class GuestLifecycleIT {
 
     @BeforeEach
     void dirs() throws Exception {
-        // Short: run directories hold Unix sockets, whose paths are limited to 107 bytes.
-        root = Files.createTempDirectory("fy");
         runRoot = root.resolve("run");
     }
 
     @AfterEach
     void noLeftovers() throws Exception {
-        try {
-            for (long pid : QemuHostIT.processesMentioning(root)) {
-                Processes.kill(pid);
-            }
-            assertThat(QemuHostIT.processesMentioning(root)).as("processes left behind").isEmpty();
-        } finally {
-            try (Stream<Path> paths = Files.walk(root)) {
-                for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
+        for (long pid : QemuHostIT.processesMentioning(root)) {
+            Processes.kill(pid);
         }
+        assertThat(QemuHostIT.processesMentioning(root)).as("processes left behind").isEmpty();
     }
 
     private QemuHost newHost() {
