@@ -13,7 +13,6 @@ import dev.ferry.proc.Command;
 import dev.ferry.proc.ProcessRunner;
 import dev.ferry.proc.Processes;
 import dev.ferry.proc.RunningProcess;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
