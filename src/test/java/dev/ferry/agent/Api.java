@@ -1,7 +1,6 @@
 package dev.ferry.agent;
 
 import dev.ferry.agent.api.ApiJson;
-import dev.ferry.migration.MigrationStatus;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -35,18 +34,6 @@ final class Api {
         byte[] bytes = body == null ? new byte[0] : JSON.writeValueAsBytes(body);
         return send(HttpRequest.newBuilder(base.resolve(path)).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(bytes)));
-    }
-
-    /** Follows a migration until it ended; returns its final status. */
-    MigrationStatus awaitMigration(String id, Duration limit) throws IOException, InterruptedException {
-        long until = System.nanoTime() + limit.toNanos();
-        while (true) {
-            MigrationStatus s = get("/v1/migrations/" + id).as(MigrationStatus.class);
-            if (!s.running() || System.nanoTime() > until) {
-                return s;
-            }
-            Thread.sleep(200);
-        }
     }
 
     private Reply send(HttpRequest.Builder req) throws IOException, InterruptedException {

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every endpoint against bad input: malformed JSON, a 2 MiB body, unknown fields, and hostile
@@ -47,7 +48,6 @@ class HostileInputTest {
             "x".repeat(3000), "nul\u0000byte", "ünïcødé-漢字-🚀", "..", "%2e%2e", "web1/../web2", "web1\nSet-Cookie: x=1");
 
 
-    private Path dir;
     private FakeVmHost vmHost;
     private Agent agent;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -81,8 +81,7 @@ class HostileInputTest {
             new Endpoint("POST", "/v1/peer/migrations/%s/abort", peerBody("m1")));
 
     @BeforeAll
-    void anAgentWithTwoVms() throws Exception {
-        dir = TestAgents.tempDir();
+    void anAgentWithTwoVms(@TempDir Path dir) throws Exception {
         vmHost = new FakeVmHost(dir.resolve("data/run"));
         agent = Agent.start(TestAgents.config(dir.resolve("data"), "node1"), TestAgents.parts(vmHost, CLOCK, VmSpecParser::parse));
         assertThat(send("POST", "/v1/vms", "{\"spec\": \"name: web1\\nmemoryMiB: 64\\n\", \"baseDir\": \"/\"}").status()).isEqualTo(201);
@@ -95,7 +94,6 @@ class HostileInputTest {
         if (agent != null) {
             agent.close();
         }
-        TestAgents.delete(dir);
     }
 
     @TestFactory

@@ -30,13 +30,15 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The API against a real server on a free port, with a fake VM host. */
 class HttpApiTest {
     private static final Clock CLOCK = Clock.fixed(Instant.parse("2030-01-01T12:00:01Z"), ZoneOffset.UTC);
     private static final ObjectMapper JSON = ApiJson.lenient();
 
-    private Path dir;
+    @TempDir
+    Path dir;
     private FakeVmHost vmHost;
     private Agent agent;
     private final HttpClient http = HttpClient.newHttpClient();
@@ -53,7 +55,6 @@ class HttpApiTest {
 
     @BeforeEach
     void setUp() {
-        dir = TestAgents.tempDir();
         vmHost = new FakeVmHost(dir.resolve("data/run"));
         agent = Agent.start(TestAgents.config(dir.resolve("data"), "node1"), TestAgents.parts(vmHost, CLOCK));
     }
@@ -61,7 +62,6 @@ class HttpApiTest {
     @AfterEach
     void tearDown() {
         agent.close();
-        TestAgents.delete(dir);
     }
 
     private Reply send(String method, String path, String body) throws Exception {

@@ -15,16 +15,17 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The migration endpoints' answers to bad requests, against a real server with a fake VM host. */
 class MigrationApiTest {
-    private Path dir;
+    @TempDir
+    Path dir;
     private Agent agent;
     private Api api;
 
     @BeforeEach
     void setUp() throws Exception {
-        dir = TestAgents.tempDir();
         agent = Agent.start(TestAgents.config(dir.resolve("data"), "node1"),
                 TestAgents.parts(new FakeVmHost(dir.resolve("data/run")), Clock.systemUTC()));
         api = new Api(agent.url());
@@ -34,7 +35,6 @@ class MigrationApiTest {
     @AfterEach
     void tearDown() {
         agent.close();
-        TestAgents.delete(dir);
     }
 
     private void assertError(Api.Reply r, int status, String code, String messagePart) throws Exception {

@@ -16,11 +16,13 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ReconcilerTest {
     private static final Instant T0 = Instant.parse("2030-01-01T12:00:00Z");
 
-    private Path dir;
+    @TempDir
+    Path dir;
     private FakeVmHost host;
     private StateStore store;
     private VmTable vms;
@@ -30,7 +32,6 @@ class ReconcilerTest {
 
     @BeforeEach
     void setUp() {
-        dir = TestAgents.tempDir();
         host = new FakeVmHost(dir.resolve("run"));
         store = StateStore.open(dir.resolve("ferry.db"));
         EventBus bus = new EventBus();
@@ -44,7 +45,6 @@ class ReconcilerTest {
     @AfterEach
     void tearDown() {
         store.close();
-        TestAgents.delete(dir);
     }
 
     private void recorded(String name, VmState state) {

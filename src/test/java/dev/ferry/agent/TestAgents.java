@@ -1,17 +1,12 @@
 package dev.ferry.agent;
 
 import dev.ferry.agent.config.AgentConfig;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
 
-/** Builds agents on a free port in a temporary data directory, with a fake VM host. */
+/** Builds in-process agents on a free port in a given data directory, with a fake VM host. */
 public final class TestAgents {
     private TestAgents() {}
 
@@ -45,24 +40,5 @@ public final class TestAgents {
             }
         };
         return new Agent.Parts(host, probe, specs, resources, clock);
-    }
-
-    public static Path tempDir() {
-        try {
-            return Files.createTempDirectory("ferry-agent-test");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    public static void delete(Path dir) {
-        if (dir == null || !Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

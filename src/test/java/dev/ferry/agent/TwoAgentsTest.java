@@ -10,9 +10,11 @@ import java.nio.file.Path;
 import java.time.Clock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class TwoAgentsTest {
-    private final Path dir = TestAgents.tempDir();
+    @TempDir
+    Path dir;
     private Agent one;
     private Agent two;
 
@@ -24,7 +26,6 @@ class TwoAgentsTest {
         if (two != null) {
             two.close();
         }
-        TestAgents.delete(dir);
     }
 
     @Test

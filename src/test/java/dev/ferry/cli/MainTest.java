@@ -20,11 +20,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** The command line against an agent running in this JVM with a fake VM host. */
 class MainTest {
-    private Path dir;
+    @TempDir
+    Path dir;
     private Agent agent;
     private final List<Path> baseDirs = new CopyOnWriteArrayList<>();
 
@@ -32,7 +34,6 @@ class MainTest {
 
     @BeforeEach
     void setUp() {
-        dir = TestAgents.tempDir();
         FakeSpecs specs = new FakeSpecs();
         agent = Agent.start(TestAgents.config(dir.resolve("data"), "node1"),
                 TestAgents.parts(new FakeVmHost(dir.resolve("data/run")), Clock.systemUTC(), (yaml, baseDir) -> {
@@ -44,7 +45,6 @@ class MainTest {
     @AfterEach
     void tearDown() {
         agent.close();
-        TestAgents.delete(dir);
     }
 
     private Run ferry(Map<String, String> env, String... args) {

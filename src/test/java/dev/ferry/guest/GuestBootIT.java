@@ -1,6 +1,7 @@
 package dev.ferry.guest;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.ferry.proc.Command;
 import dev.ferry.proc.ProcResult;
@@ -21,6 +22,7 @@ import java.util.Optional;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Boots the real test guest under QEMU (TCG) with a qcow2 data disk and a swtpm vTPM, and checks
@@ -28,10 +30,13 @@ import org.junit.jupiter.api.Test;
  */
 class GuestBootIT {
     private static final Duration BOOT_LIMIT = Duration.ofSeconds(60);
+    /** Fine enough to time the guest's ticks, which the first test expects 80 to 400 ms apart. */
+    private static final Duration POLL = Duration.ofMillis(20);
 
     private final ProcessRunner runner = new ProcessRunner();
     private final List<RunningProcess> started = new ArrayList<>();
-    private Path dir;
+    @TempDir
+    Path dir;
 
     @AfterEach
     void cleanUp() throws InterruptedException {
@@ -39,7 +44,6 @@ class GuestBootIT {
             process.kill();
             process.await(Duration.ofSeconds(10));
         }
-        GuestKit.deleteQuietly(dir);
     }
 
     @Test
@@ -109,7 +113,6 @@ class GuestBootIT {
     }
 
     private Path createDisk() throws Exception {
-        dir = Files.createTempDirectory("ferry-guest-it-");
         Path disk = dir.resolve("data.qcow2");
         ProcResult created = runner.run(Command.of("qemu-img", "create", "-q", "-f", "qcow2", disk.toString(), "64M")
                 .timeout(Duration.ofSeconds(30)));
@@ -146,11 +149,7 @@ class GuestBootIT {
         Path socket = dir.resolve(name + "-swtpm.sock");
         start(Command.of("swtpm", "socket", "--tpm2", "--tpmstate", "dir=" + state,
                 "--ctrl", "type=unixio,path=" + socket, "--log", "level=1,file=" + dir.resolve(name + "-swtpm.log")));
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!Files.exists(socket)) {
-            assertThat(System.nanoTime()).as("swtpm socket %s within 10 s", socket).isLessThan(deadline);
-            Thread.sleep(20);
-        }
+        await("swtpm socket " + socket).atMost(Duration.ofSeconds(10)).pollInterval(POLL).until(() -> Files.exists(socket));
         return socket;
     }
 
@@ -185,20 +184,16 @@ class GuestBootIT {
         }
     }
 
-    /** Waits for a serial line; returns System.nanoTime() when it was first seen. */
-    private static long awaitLine(Path serial, RunningProcess qemu, Predicate<String> wanted) throws Exception {
-        long deadline = System.nanoTime() + BOOT_LIMIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (lines(serial).stream().anyMatch(wanted)) {
-                return System.nanoTime();
-            }
-            if (!qemu.isAlive()) {
-                throw new AssertionError("QEMU exited: " + qemu.await().describe() + "\nserial:\n" + String.join("\n", lines(serial)));
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("guest did not print the expected line within " + BOOT_LIMIT + "; serial:\n"
-                + String.join("\n", lines(serial)));
+    /** Waits for a serial line, failing at once if QEMU exits; returns System.nanoTime() when it was first seen. */
+    private static long awaitLine(Path serial, RunningProcess qemu, Predicate<String> wanted) {
+        await("a line on the serial log " + serial).atMost(BOOT_LIMIT).pollInterval(POLL)
+                .failFast("QEMU exited", () -> {
+                    if (!qemu.isAlive()) {
+                        throw new AssertionError("QEMU exited: " + qemu.await().describe() + "\nserial:\n" + String.join("\n", lines(serial)));
+                    }
+                })
+                .untilAsserted(() -> assertThat(lines(serial)).as("serial log").anyMatch(wanted));
+        return System.nanoTime();
     }
 
     /** Complete lines of the serial log, without the tty's carriage returns. */

@@ -7,17 +7,16 @@ import dev.ferry.proc.Processes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -29,32 +28,25 @@ class QemuHostIT {
     static final QemuHost.Timeouts TIMEOUTS = new QemuHost.Timeouts(Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(10));
 
     final ProcessRunner runner = new ProcessRunner();
+    // JUnit makes it under java.io.tmpdir with a short name: run directories hold Unix sockets,
+    // whose paths are limited to 107 bytes.
+    @TempDir
     Path root;
     Path images;
     Path runRoot;
 
     @BeforeEach
     void dirs() throws Exception {
-        // Short: run directories hold Unix sockets, whose paths are limited to 107 bytes.
-        root = Files.createTempDirectory("fy");
         images = Files.createDirectory(root.resolve("img"));
         runRoot = root.resolve("run");
     }
 
     @AfterEach
     void noLeftovers() throws Exception {
-        try {
-            for (long pid : processesMentioning(root)) {
-                Processes.kill(pid);
-            }
-            assertThat(processesMentioning(root)).as("processes left behind").isEmpty();
-        } finally {
-            try (Stream<Path> paths = Files.walk(root)) {
-                for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
+        for (long pid : processesMentioning(root)) {
+            Processes.kill(pid);
         }
+        assertThat(processesMentioning(root)).as("processes left behind").isEmpty();
     }
 
     QemuHost newHost() {
