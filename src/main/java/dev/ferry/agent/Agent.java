@@ -96,6 +96,7 @@ public final class Agent implements AutoCloseable {
     public static Agent start(AgentConfig config, Parts parts) {
         requirePortFree(config);
         DataDirLock lock = DataDirLock.acquire(config.dataDir());
+        StateStore.extractNativeLibraryInto(config.dataDir().resolve("lib"), System.getProperties());
         StateStore store = null;
         Javalin http = null;
         Migrations migrations = null;

@@ -14,8 +14,10 @@ import dev.ferry.lab.TestGuest;
 import dev.ferry.proc.ProcResult;
 import dev.ferry.proc.ProcessRunner;
 import dev.ferry.proc.Processes;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,6 +59,11 @@ class AgentProcessIT {
         assertThat(Processes.isAlive(qemuPid)).as("QEMU after the agent's SIGKILL").isTrue();
         awaitTicks(serial, ticking + 3, Duration.ofSeconds(10));
         agent.start();
+        try (Stream<Path> libs = Files.list(agent.dataDir().resolve("lib"))) {
+            assertThat(libs.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".so")))
+                    .as("SQLite's native library: the killed agent's extraction is gone, the new one is in the data"
+                            + " directory, none in the temp directory").hasSize(1);
+        }
 
         JsonNode again = vm(agent, "acc1");
         assertThat(again.path("state").asText()).isEqualTo("running");

@@ -12,6 +12,7 @@ import dev.ferry.migration.Role;
 import dev.ferry.vm.VmState;
 import java.sql.Types;
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -24,6 +25,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Properties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +43,39 @@ public final class StateStore implements MigrationStore, AutoCloseable {
     private StateStore(Path file, Connection conn) {
         this.file = file;
         this.conn = conn;
+    }
+
+    /** The property SQLite's JDBC driver reads for where to extract its native library. */
+    static final String NATIVE_LIBRARY_DIR = "org.sqlite.tmpdir";
+
+    /**
+     * Gives SQLite's native library a directory of the agent's own. The driver extracts the
+     * library on first use into {@code java.io.tmpdir} and removes it at a clean exit only, so an
+     * agent killed and restarted again and again fills {@code /tmp}. In {@code dir} (under the
+     * agent's locked data directory) the extractions of earlier, dead agents are removed here.
+     * Does nothing when the property is already set (by the operator, or by an earlier agent in
+     * this JVM, whose library may be loaded from there).
+     *
+     * @return whether {@code dir} is now where the library goes
+     */
+    public static boolean extractNativeLibraryInto(Path dir, Properties properties) {
+        if (properties.getProperty(NATIVE_LIBRARY_DIR) != null) {
+            return false;
+        }
+        try {
+            Files.createDirectories(dir);
+            try (DirectoryStream<Path> old = Files.newDirectoryStream(dir, "sqlite-*")) {
+                for (Path p : old) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        } catch (IOException e) {
+            log.warn("cannot prepare {} for SQLite's native library ({}); it goes to the temp directory", dir,
+                    e.getMessage());
+            return false;
+        }
+        properties.setProperty(NATIVE_LIBRARY_DIR, dir.toAbsolutePath().toString());
+        return true;
     }
 
     /** Opens (creating if needed) the database and brings its schema up to date. */

@@ -12,10 +12,12 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Properties;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.vm.VmState;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -238,6 +240,35 @@ class StateStoreTest {
             assertThat(store.findMigration("m2")).get().extracting(MigrationRecord::result).isEqualTo(Result.FAILED);
             assertThat(store.findMigration("m1")).get().extracting(MigrationRecord::mode).isEqualTo(Mode.SAVE);
         }
+    }
+
+    @Test
+    void extractNativeLibraryInto_removesEarlierExtractions_andPointsTheDriverThere() throws Exception {
+        Path lib = Files.createDirectories(dir.resolve("lib"));
+        Path stale = Files.writeString(lib.resolve("sqlite-3.50.3.0-0b1c-libsqlitejdbc.so"), "old");
+        Path staleLock = Files.writeString(lib.resolve("sqlite-3.50.3.0-0b1c-libsqlitejdbc.so.lck"), "");
+        Path other = Files.writeString(lib.resolve("notes.txt"), "keep");
+        Properties props = new Properties();
+
+        assertThat(StateStore.extractNativeLibraryInto(lib, props)).isTrue();
+
+        assertThat(props.getProperty("org.sqlite.tmpdir")).isEqualTo(lib.toAbsolutePath().toString());
+        assertThat(stale).doesNotExist();
+        assertThat(staleLock).doesNotExist();
+        assertThat(other).exists();
+    }
+
+    @Test
+    void extractNativeLibraryInto_whenAlreadyChosen_touchesNothing() throws Exception {
+        Path lib = Files.createDirectories(dir.resolve("lib"));
+        Path loaded = Files.writeString(lib.resolve("sqlite-3.50.3.0-0b1c-libsqlitejdbc.so"), "in use");
+        Properties props = new Properties();
+        props.setProperty("org.sqlite.tmpdir", "/var/lib/elsewhere");
+
+        assertThat(StateStore.extractNativeLibraryInto(lib, props)).isFalse();
+
+        assertThat(props.getProperty("org.sqlite.tmpdir")).isEqualTo("/var/lib/elsewhere");
+        assertThat(loaded).exists();
     }
 
     private static JournalEntry enter(String id, Phase phase) {
