@@ -82,6 +82,36 @@ class AgentProcessIT {
     }
 
     @Test
+    void anAgentKilledAndRestartedTwentyTimes_leavesNothingThatGrows() throws Exception {
+        lab = Lab.in(root).hosts("node-a").separateJvms().start();
+        LabAgent agent = lab.agent("node-a");
+        agent.kill9();
+        agent.start();
+        long tmpAfterOne = filesIn(agent.tmpDir());
+        long libAfterOne = filesIn(agent.dataDir().resolve("lib"));
+
+        for (int i = 0; i < 20; i++) {
+            agent.kill9();
+            agent.start();
+        }
+
+        assertThat(filesIn(agent.tmpDir())).as("files in the agent's temp directory after 20 SIGKILLs and restarts")
+                .isEqualTo(tmpAfterOne).isZero();
+        assertThat(filesIn(agent.dataDir().resolve("lib"))).as("SQLite's native library under the data directory")
+                .isEqualTo(libAfterOne);
+        assertThat(ok(agent.ferry("vm", "list"))).isNotNull();
+    }
+
+    private static long filesIn(Path dir) throws Exception {
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (Stream<Path> all = Files.walk(dir)) {
+            return all.filter(Files::isRegularFile).count();
+        }
+    }
+
+    @Test
     void twoAgentsSideBySide_eachRunItsOwnVmOfTheSameName() throws Exception {
         lab = Lab.in(root).hosts("node-a", "node-b").separateJvms().start();
         LabAgent a = lab.agent("node-a");

@@ -80,6 +80,14 @@ public final class LabAgent {
         return api;
     }
 
+    /**
+     * The temp directory of a separate agent JVM ({@code java.io.tmpdir}): the agent's own, beside its
+     * data directory, so a test can count what agents leave in a temp directory and the machine's stays clean.
+     */
+    public Path tmpDir() {
+        return dataDir.resolveSibling(dataDir.getFileName() + ".tmp");
+    }
+
     public Path dataDir() {
         return dataDir;
     }
@@ -116,8 +124,9 @@ public final class LabAgent {
                     + " (mvn verify builds it before the integration tests)");
         }
         note("---- start");
+        Files.createDirectories(tmpDir());
         process = runner.start(Command.of(JAVA.toString(), "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-jar", JAR.toString(), "agent", "--config", config.toString()).onStderrLine(this::note).onStdoutLine(this::note));
+                "-Djava.io.tmpdir=" + tmpDir(), "-jar", JAR.toString(), "agent", "--config", config.toString()).onStderrLine(this::note).onStdoutLine(this::note));
         RunningProcess starting = process;
         try {
             await("agent " + host + " writes its port file").atMost(UP).pollInterval(Duration.ofMillis(50))
