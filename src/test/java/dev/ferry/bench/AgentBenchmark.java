@@ -1,5 +1,7 @@
 package dev.ferry.bench;
 
+import static org.awaitility.Awaitility.await;
+
 import dev.ferry.proc.Command;
 import dev.ferry.proc.ProcResult;
 import dev.ferry.proc.ProcessRunner;
@@ -35,6 +37,7 @@ public final class AgentBenchmark {
     private static final Path JAR = Path.of("target", "ferry.jar").toAbsolutePath();
     private static final Path JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
     private static final Duration IDLE = Duration.ofSeconds(5);
+    private static final long SETTLED_KIB = 512;
     private static final int LIST_RUNS = 10;
 
     private final ProcessRunner runner = new ProcessRunner();
@@ -61,9 +64,9 @@ public final class AgentBenchmark {
                         "name: " + name + "\nmemoryMiB: 256\ndevices:\n  - {type: nic, id: net0, backend: user}\n");
                 check(ferry(url, "vm", "define", spec.toString()));
             }
-            Thread.sleep(IDLE.toMillis());
-            System.out.printf("agent pid %d, idle %d s with 2 VMs defined: VmRSS %.1f MiB%n",
-                    agent.pid(), IDLE.toSeconds(), residentKiB(agent.pid()) / 1024.0);
+            long settled = settledResidentKiB(agent.pid());
+            System.out.printf("agent pid %d, idle with 2 VMs defined, RSS settled (two readings %d s apart within"
+                    + " %d KiB): VmRSS %.1f MiB%n", agent.pid(), IDLE.toSeconds(), SETTLED_KIB, settled / 1024.0);
 
             long[] millis = new long[LIST_RUNS];
             for (int i = 0; i < LIST_RUNS; i++) {
@@ -100,15 +103,25 @@ public final class AgentBenchmark {
     }
 
     private static String awaitPort(Path portFile, RunningProcess agent) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!Files.isRegularFile(portFile)) {
-            if (!agent.isAlive() || System.nanoTime() > deadline) {
-                throw new IllegalStateException("the agent wrote no " + portFile + ": "
-                        + (agent.isAlive() ? "still running after 60 s" : agent.await().describe()));
-            }
-            Thread.sleep(50);
+        await("the agent writes " + portFile).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                .until(() -> Files.isRegularFile(portFile) || !agent.isAlive());
+        if (!agent.isAlive()) {
+            throw new IllegalStateException("the agent wrote no " + portFile + ": " + agent.await().describe());
         }
         return Files.readString(portFile).strip();
+    }
+
+    /** The agent's RSS once it stopped moving: two readings {@link #IDLE} apart within {@link #SETTLED_KIB}. */
+    private static long settledResidentKiB(long pid) {
+        long[] last = {-SETTLED_KIB * 2};
+        long[] now = {0};
+        await("the idle agent's RSS settles").atMost(Duration.ofMinutes(2)).pollInterval(IDLE).until(() -> {
+            now[0] = residentKiB(pid);
+            boolean settled = Math.abs(now[0] - last[0]) <= SETTLED_KIB;
+            last[0] = now[0];
+            return settled;
+        });
+        return now[0];
     }
 
     /** VmRSS from /proc/PID/status, in KiB. */

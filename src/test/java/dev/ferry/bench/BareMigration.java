@@ -1,5 +1,7 @@
 package dev.ferry.bench;
 
+import static org.awaitility.Awaitility.await;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.qmp.EventWaiter;
 import dev.ferry.qmp.QmpClient;
@@ -13,6 +15,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * One live migration driven straight over QMP with no device work and no agents: the floor Ferry's
@@ -69,7 +73,7 @@ final class BareMigration {
             long pause = Duration.between(stopped.await(EVENT_WAIT).timestamp(), resumed.await(EVENT_WAIT).timestamp()).toMillis();
             source.destroy();
             return new Outcome(dest, destinationStartMs, totalMs, qemuDowntimeMs, pause);
-        } catch (VmException | QmpException | InterruptedException | RuntimeException e) {
+        } catch (VmException | QmpException | RuntimeException e) {
             try {
                 dest.destroy();
             } catch (VmException | RuntimeException suppressed) {
@@ -83,23 +87,32 @@ final class BareMigration {
         return Map.of("capability", name, "state", state);
     }
 
-    private static JsonNode awaitCompleted(QmpClient qmp, String side) throws QmpException, InterruptedException {
+    /** Waits for QEMU's MIGRATION events until {@code query-migrate} says completed, as Ferry's own waits do. */
+    private static JsonNode awaitCompleted(QmpClient qmp, String side) throws QmpException {
         long until = System.nanoTime() + LIMIT.toNanos();
         while (true) {
-            JsonNode status = qmp.execute("query-migrate");
-            String state = status.path("status").asText("none");
-            if (state.equals("completed")) {
-                return status;
+            // Listen before asking: an event between the two wakes the wait instead of being missed.
+            try (EventWaiter next = qmp.expectEvent(QmpEvent.MIGRATION)) {
+                JsonNode status = qmp.execute("query-migrate");
+                String state = status.path("status").asText("none");
+                if (state.equals("completed")) {
+                    return status;
+                }
+                if (FAILED.contains(state)) {
+                    throw new IllegalStateException("the bare migration " + state + " on the " + side + ": "
+                            + status.path("error-desc").asText("QEMU gave no reason"));
+                }
+                long left = until - System.nanoTime();
+                if (left <= 0) {
+                    throw new IllegalStateException("the bare migration did not complete on the " + side + " within "
+                            + LIMIT.toSeconds() + " s (last status " + state + ")");
+                }
+                try {
+                    next.await(Duration.ofNanos(Math.min(left, Duration.ofSeconds(1).toNanos())));
+                } catch (QmpException e) {
+                    // No event in this slice: ask again.
+                }
             }
-            if (FAILED.contains(state)) {
-                throw new IllegalStateException("the bare migration " + state + " on the " + side + ": "
-                        + status.path("error-desc").asText("QEMU gave no reason"));
-            }
-            if (System.nanoTime() > until) {
-                throw new IllegalStateException("the bare migration did not complete on the " + side + " within "
-                        + LIMIT.toSeconds() + " s (last status " + state + ")");
-            }
-            Thread.sleep(POLL_MS);
         }
     }
 
@@ -107,14 +120,20 @@ final class BareMigration {
      * QEMU's downtime. QEMU sets the status to completed before it computes the downtime, so a
      * query in between reads 0; ask again for a moment, and give null if it stays 0.
      */
-    private static Long downtime(QmpClient qmp, JsonNode completed) throws QmpException, InterruptedException {
-        JsonNode status = completed;
-        for (int attempt = 0; status.path("downtime").asLong(0) == 0 && attempt < SETTLE_ATTEMPTS; attempt++) {
-            Thread.sleep(POLL_MS);
-            status = qmp.execute("query-migrate");
+    private static Long downtime(QmpClient qmp, JsonNode completed) {
+        AtomicReference<JsonNode> status = new AtomicReference<>(completed);
+        try {
+            await("QEMU's downtime figure").atMost(Duration.ofMillis(POLL_MS * SETTLE_ATTEMPTS))
+                    .pollInterval(Duration.ofMillis(POLL_MS)).until(() -> {
+                        if (status.get().path("downtime").asLong(0) == 0) {
+                            status.set(qmp.execute("query-migrate"));
+                        }
+                        return status.get().path("downtime").asLong(0) != 0;
+                    });
+        } catch (ConditionTimeoutException e) {
+            return null;
         }
-        long ms = status.path("downtime").asLong(0);
-        return ms == 0 ? null : ms;
+        return status.get().path("downtime").asLong();
     }
 
     private static String listeningUri(JsonNode status) {

@@ -15,8 +15,9 @@ enum Fault {
     DEST_AGENT_KILL("dest-agent-kill", null, "the same for the destination agent"),
     DEST_QEMU_KILL("dest-qemu-kill", null, "SIGKILL to the destination's incoming QEMU"),
     LINK_CUT("link-cut", null, "the proxy between the source agent and the destination agent's API drops every"
-            + " connection and refuses new ones for " + FaultRun.CUT_SECONDS + " s, then lets connections through"
-            + " again; QEMU's migration stream goes direct and is not cut"),
+            + " connection and turns new ones away until the source has been turned away at least once (or the"
+            + " migration ended without calling the destination), then lets connections through again; QEMU's"
+            + " migration stream goes direct and is not cut"),
     CANCEL("cancel", null, "POST /v1/migrations/{id}/cancel to the source; before switchover it must answer 200 and"
             + " roll back, from switchover on 409 and complete");
 

@@ -31,7 +31,6 @@ import org.awaitility.core.ConditionTimeoutException;
 final class FaultRun {
     /** Each tool step's timeout in the agents' config: short, so a hang costs the matrix little. */
     static final Duration STEP_TIMEOUT = Duration.ofSeconds(5);
-    static final int CUT_SECONDS = 3;
     private static final Duration HOLD_LIMIT = Duration.ofSeconds(60);
     private static final Duration MIGRATION_LIMIT = Duration.ofMinutes(3);
     private static final Duration RECOVERY_GRACE = Duration.ofSeconds(10);
@@ -194,10 +193,15 @@ final class FaultRun {
                 qemus.forEach(Processes::kill);
             }
             case LINK_CUT -> {
-                lab.linkTo(to).cut();
+                LinkProxy link = lab.linkTo(to);
+                int before = link.turnedAway();
+                link.cut();
                 releaseHolds(to);
-                Thread.sleep(CUT_SECONDS * 1000L);
-                lab.linkTo(to).heal();
+                // The cut has landed once the source was turned away, or once the migration ended without
+                // needing the destination again (a cut in cleanup): then the link heals.
+                await("the source meets the cut link").atMost(MIGRATION_LIMIT).pollInterval(Duration.ofMillis(50))
+                        .ignoreExceptions().until(() -> link.turnedAway() > before || ended(from, id));
+                link.heal();
             }
             case CANCEL -> {
                 return lab.api(from).post("/v1/migrations/" + id + "/cancel", Map.of()).status();
@@ -240,6 +244,11 @@ final class FaultRun {
             // The expectations say that it still runs.
         }
         return last.get() == null ? MissingNode.getInstance() : last.get();
+    }
+
+    private boolean ended(String from, String id) throws Exception {
+        Api.Reply r = lab.api(from).get("/v1/migrations/" + id);
+        return r.status() == 200 && !r.body().path("running").asBoolean(true) && FINAL.contains(r.text("phase"));
     }
 
     /** What the fault itself must lead to, beyond the invariants every cell checks. */

@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A loopback TCP proxy in front of one agent's HTTP API, the "link" a source agent reaches its
@@ -35,6 +36,8 @@ public final class LinkProxy implements AutoCloseable {
     private final int port;
     private volatile int upstreamPort;
     private volatile ServerSocket server;
+    private volatile boolean cut;
+    private final AtomicInteger turnedAway = new AtomicInteger();
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private volatile String holdMarker;
     private volatile Hold holdKind;
@@ -62,24 +65,24 @@ public final class LinkProxy implements AutoCloseable {
         return "http://127.0.0.1:" + port;
     }
 
-    /** Drops every connection and refuses new ones until {@link #heal}. */
+    /**
+     * Drops every connection and turns each new one away (accepted and closed at once, so the
+     * suite can count it) until {@link #heal}.
+     */
     public synchronized void cut() {
-        ServerSocket s = server;
-        server = null;
-        closeQuietly(s);
+        cut = true;
         open.forEach(LinkProxy::closeQuietly);
         open.clear();
         released.countDown();
     }
 
-    public synchronized void heal() throws IOException {
-        if (server != null) {
-            return;
-        }
-        ServerSocket s = new ServerSocket();
-        s.setReuseAddress(true);
-        s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 50);
-        serve(s);
+    public synchronized void heal() {
+        cut = false;
+    }
+
+    /** How many connections a cut turned away since this proxy started. */
+    public int turnedAway() {
+        return turnedAway.get();
     }
 
     /** Holds the next request whose request line contains {@code pathPart}, as {@code kind} says. */
@@ -105,6 +108,7 @@ public final class LinkProxy implements AutoCloseable {
     public void close() {
         release();
         cut();
+        closeQuietly(server);
     }
 
     private void serve(ServerSocket s) {
@@ -118,6 +122,11 @@ public final class LinkProxy implements AutoCloseable {
         while (!s.isClosed()) {
             try {
                 Socket client = s.accept();
+                if (cut) {
+                    turnedAway.incrementAndGet();
+                    closeQuietly(client);
+                    continue;
+                }
                 Socket upstream;
                 try {
                     upstream = new Socket(InetAddress.getLoopbackAddress(), upstreamPort);
