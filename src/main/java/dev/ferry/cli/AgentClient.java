@@ -1,8 +1,8 @@
 package dev.ferry.cli;
 
-import dev.ferry.agent.api.ApiJson;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.agent.api.ApiJson;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;

@@ -1,8 +1,8 @@
 package dev.ferry.cli;
 
+import dev.ferry.agent.Agent;
 import dev.ferry.agent.config.AgentConfig;
 import dev.ferry.agent.config.ConfigException;
-import dev.ferry.agent.Agent;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;

@@ -1,7 +1,7 @@
 package dev.ferry.cli;
 
-import dev.ferry.migration.MigrationStatus;
 import dev.ferry.migration.MigrationReport;
+import dev.ferry.migration.MigrationStatus;
 import dev.ferry.migration.RamProgress;
 import java.io.PrintWriter;
 import java.time.Duration;

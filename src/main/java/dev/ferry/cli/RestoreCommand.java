@@ -1,7 +1,7 @@
 package dev.ferry.cli;
 
-import dev.ferry.agent.api.RestoreRequest;
 import dev.ferry.agent.VmInfo;
+import dev.ferry.agent.api.RestoreRequest;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

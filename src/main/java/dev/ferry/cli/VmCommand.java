@@ -1,8 +1,8 @@
 package dev.ferry.cli;
 
+import dev.ferry.agent.VmInfo;
 import dev.ferry.agent.api.ApiJson;
 import dev.ferry.agent.api.DefineVmRequest;
-import dev.ferry.agent.VmInfo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;

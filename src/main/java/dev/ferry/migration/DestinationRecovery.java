@@ -1,5 +1,6 @@
 package dev.ferry.migration;
 
+import dev.ferry.device.disk.ImageStore;
 import dev.ferry.vm.VmException;
 import dev.ferry.vm.VmHandle;
 import dev.ferry.vm.VmHost;
@@ -33,14 +34,14 @@ public final class DestinationRecovery {
     private final VmHost runtime;
     private final HostVms vms;
     private final MigrationStore store;
-    private final Path imagesRoot;
+    private final ImageStore images;
     private final Clock clock;
 
-    public DestinationRecovery(VmHost runtime, HostVms vms, MigrationStore store, Path imagesRoot, Clock clock) {
+    public DestinationRecovery(VmHost runtime, HostVms vms, MigrationStore store, ImageStore images, Clock clock) {
         this.runtime = runtime;
         this.vms = vms;
         this.store = store;
-        this.imagesRoot = imagesRoot;
+        this.images = images;
         this.clock = clock;
     }
 
@@ -108,7 +109,7 @@ public final class DestinationRecovery {
         } catch (VmException e) {
             detail = "cannot tear down the incoming vm: " + e.getMessage();
         }
-        deleteTree(imagesRoot.resolve(m.vm()));
+        deleteTree(images.vmDir(m.vm()));
         log.warn("migration {}: incoming vm '{}' {}", m.id(), m.vm(), detail);
         end(m, Result.ROLLED_BACK, detail);
     }

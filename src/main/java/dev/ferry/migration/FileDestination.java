@@ -1,14 +1,14 @@
 package dev.ferry.migration;
 
 import dev.ferry.migration.MigrationReport.Blocker;
+import dev.ferry.migration.PeerProtocol.Prepared;
+import dev.ferry.migration.PeerProtocol.Switchover;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.util.ArrayList;
-import dev.ferry.migration.PeerProtocol.Prepared;
-import dev.ferry.migration.PeerProtocol.Switchover;
 import java.util.List;
 
 /**

@@ -29,10 +29,6 @@ public final class Journal {
         return new Journal(null, migrationId, vm, Role.SOURCE, "-", clock);
     }
 
-    public String migrationId() {
-        return migrationId;
-    }
-
     /** The source's CHECK: records whether the guest ran, so a rollback (even after a restart) knows whether to resume it. */
     public void enterCheck(boolean guestWasRunning) {
         append(Phase.CHECK, null, null, JournalEvent.ENTER, guestWasRunning ? "guest was running" : "guest was paused",

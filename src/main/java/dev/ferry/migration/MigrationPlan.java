@@ -1,8 +1,11 @@
 package dev.ferry.migration;
 
 import dev.ferry.device.DeviceController;
+import dev.ferry.device.DeviceControllers;
 import dev.ferry.device.DeviceRef;
+import dev.ferry.device.GuestControl;
 import dev.ferry.device.Mode;
+import dev.ferry.vm.VmSpec;
 import java.util.List;
 import java.util.Objects;
 
@@ -21,4 +24,9 @@ public record MigrationPlan(String id, String vmName, String vmUuid, String sour
 
     /** One device and the controller that moves it. */
     public record Unit(DeviceRef ref, DeviceController controller) {}
+
+    /** The units of every device of {@code spec}, in spec order, its controllers driving {@code guest}. */
+    static List<Unit> units(DeviceControllers devices, VmSpec spec, GuestControl guest) {
+        return devices.bind(spec, guest).stream().map(b -> new Unit(b.ref(), b.controller())).toList();
+    }
 }

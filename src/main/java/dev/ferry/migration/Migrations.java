@@ -3,6 +3,7 @@ package dev.ferry.migration;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.device.DeviceControllers;
 import dev.ferry.device.disk.DiskImages;
+import dev.ferry.device.disk.ImageStore;
 import dev.ferry.vm.VmHost;
 import java.net.URI;
 import java.nio.file.Path;
@@ -64,7 +65,8 @@ public final class Migrations implements AutoCloseable {
         IncomingMigrations incoming = new IncomingMigrations(s.runtime(), s.vms(), s.store(), s.devices(),
                 s.migrationAddress(), s.clock(), s.images(), s.imagesRoot());
         destination = new DestinationMigrations(incoming, s.runtime(), s.vms());
-        destinationRecovery = new DestinationRecovery(s.runtime(), s.vms(), s.store(), s.imagesRoot(), s.clock());
+        destinationRecovery = new DestinationRecovery(s.runtime(), s.vms(), s.store(),
+                new ImageStore(s.images(), s.imagesRoot(), s.migrationAddress()), s.clock());
     }
 
     public SourceMigrations source() {

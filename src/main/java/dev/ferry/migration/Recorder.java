@@ -111,10 +111,6 @@ final class Recorder {
         notes.add(note);
     }
 
-    void guestPaused(boolean paused) {
-        guestPaused = paused;
-    }
-
     /** The guest was paused at {@code at} (QEMU's STOP event); downtime runs from there. */
     void paused(Instant at) {
         pausedAt = at == null ? clock.instant() : at;

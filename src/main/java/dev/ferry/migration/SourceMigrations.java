@@ -4,12 +4,12 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.device.DeviceControllers;
 import dev.ferry.device.DeviceEvent;
-import dev.ferry.device.disk.DiskException;
-import dev.ferry.device.disk.DiskImage;
-import dev.ferry.device.disk.DiskImages;
 import dev.ferry.device.GuestControl;
 import dev.ferry.device.Mode;
 import dev.ferry.device.QmpGuestControl;
+import dev.ferry.device.disk.DiskException;
+import dev.ferry.device.disk.DiskImage;
+import dev.ferry.device.disk.DiskImages;
 import dev.ferry.migration.RequestException.Kind;
 import dev.ferry.vm.DeviceSpec;
 import dev.ferry.vm.VmException;
@@ -230,15 +230,16 @@ public final class SourceMigrations {
 
     private MigrationRecord record(String id, String vm, String peer, Mode mode, Instant startedAt,
                                    MigrationReport report) {
-        return new MigrationRecord(id, vm, Role.SOURCE, peer, mode, report.result(), reportJson(id, report),
+        return new MigrationRecord(id, vm, Role.SOURCE, peer, mode, report.result(), reportJson(json, report),
                 startedAt, clock.instant());
     }
 
-    private String reportJson(String id, MigrationReport report) {
+    /** The report as the history keeps it. */
+    static String reportJson(ObjectMapper json, MigrationReport report) {
         try {
             return json.writeValueAsString(report);
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("Invalid report of migration " + id, e);
+            throw new IllegalStateException("Invalid report of migration " + report.id(), e);
         }
     }
 
@@ -314,9 +315,8 @@ public final class SourceMigrations {
 
     MigrationPlan plan(String id, VmSpec spec, Mode mode, String destination, MigrationParams params,
                        GuestControl guest) {
-        List<MigrationPlan.Unit> units = devices.bind(spec, guest).stream()
-                .map(b -> new MigrationPlan.Unit(b.ref(), b.controller())).toList();
-        return new MigrationPlan(id, spec.name(), spec.uuid().toString(), host, mode, destination, units, params);
+        return new MigrationPlan(id, spec.name(), spec.uuid().toString(), host, mode, destination,
+                MigrationPlan.units(devices, spec, guest), params);
     }
 
     private PeerProtocol.Request request(String id, VmSpec spec, boolean guestRunning) {

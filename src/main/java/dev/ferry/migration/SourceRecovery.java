@@ -1,7 +1,7 @@
 package dev.ferry.migration;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.device.DeviceControllers;
 import dev.ferry.device.Mode;
 import dev.ferry.device.QmpGuestControl;
 import dev.ferry.device.Step;
@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -44,16 +45,16 @@ public final class SourceRecovery {
     private final HostVms vms;
     private final MigrationStore store;
     private final Peers peers;
-    private final dev.ferry.device.DeviceControllers devices;
+    private final DeviceControllers devices;
     private final Path keptLogs;
     private final Clock clock;
     private final ObjectMapper json;
     private final ScheduledExecutorService retries;
-    private final java.util.concurrent.ExecutorService steps;
+    private final ExecutorService steps;
 
     public SourceRecovery(String host, HostVms vms, MigrationStore store, Peers peers,
-                          dev.ferry.device.DeviceControllers devices, Path keptLogs, Clock clock, ObjectMapper json,
-                          ScheduledExecutorService retries, java.util.concurrent.ExecutorService steps) {
+                          DeviceControllers devices, Path keptLogs, Clock clock, ObjectMapper json,
+                          ScheduledExecutorService retries, ExecutorService steps) {
         this.host = host;
         this.vms = vms;
         this.store = store;
@@ -105,7 +106,7 @@ public final class SourceRecovery {
         Optional<Boolean> checkSaidRunning = journal.stream().filter(e -> e.guestWasRunning() != null).findFirst()
                 .map(JournalEntry::guestWasRunning);
         if (!vms.defined(m.vm())) {
-            end(m, settlement(m, Phase.CHECK, Optional.empty()).recovered(Result.COMPLETED, null));
+            end(m, settlement(m, Phase.CHECK, plan(m, Optional.empty())).recovered(Result.COMPLETED, null));
             return true;
         }
         if (m.mode() == Mode.SAVE || last == Phase.CHECK) {
@@ -134,7 +135,7 @@ public final class SourceRecovery {
     /** The destination owns the VM: quit the copy here, keep its serial log, forget it. */
     private void leave(MigrationRecord m, Phase last) {
         Optional<VmHandle> handle = vms.handle(m.vm());
-        Recorder rec = settlement(m, last, handle);
+        Recorder rec = settlement(m, last, plan(m, Optional.empty()));
         if (handle.isPresent()) {
             try {
                 SourceMigrations.release(handle.get(), SourceMigrations.keptSerialLog(keptLogs, m.vm(), m.id()));
@@ -151,7 +152,8 @@ public final class SourceRecovery {
     private void rollBack(MigrationRecord m, List<JournalEntry> journal, Phase last, Optional<Boolean> checkSaidRunning,
                           PeerClient peer) {
         Optional<VmHandle> handle = vms.handle(m.vm()).filter(VmHandle::isAlive);
-        Recorder rec = settlement(m, last, handle);
+        MigrationPlan plan = plan(m, handle);
+        Recorder rec = settlement(m, last, plan);
         Failure why = new Failure(last.wireName(), null, null, "the source agent restarted during " + last.wireName());
         if (handle.isEmpty()) {
             if (peer != null) {
@@ -164,7 +166,6 @@ public final class SourceRecovery {
         }
         // Without a CHECK entry the guest is as it was before the migration, so QEMU says whether it ran.
         boolean wasRunning = checkSaidRunning.orElseGet(() -> runsNow(handle.get()));
-        MigrationPlan plan = plan(m, handle);
         DeviceSteps started = new DeviceSteps(plan, rec, steps, () -> false);
         started.startedBefore(lastGoodSteps(journal));
         QmpSourceQemu qemu = new QmpSourceQemu(m.vm(), handle.get().qmp(), clock, () -> {});
@@ -215,31 +216,25 @@ public final class SourceRecovery {
     }
 
     /** A recorder that carries the migration on from where its journal stopped. */
-    private Recorder settlement(MigrationRecord m, Phase last, Optional<VmHandle> handle) {
+    private Recorder settlement(MigrationRecord m, Phase last, MigrationPlan plan) {
         Journal journal = new Journal(store, m.id(), m.vm(), Role.SOURCE, m.peer(), clock);
-        return new Recorder(plan(m, handle), clock, journal, MigrationListener.NONE, last, m.startedAt());
+        return new Recorder(plan, clock, journal, MigrationListener.NONE, last, m.startedAt());
     }
 
+    /** The migration's plan as far as recovery needs it: its devices bound only when its QEMU is there to drive. */
     private MigrationPlan plan(MigrationRecord m, Optional<VmHandle> handle) {
         if (!vms.defined(m.vm())) {
             return new MigrationPlan(m.id(), m.vm(), "", host, m.mode(), m.peer(), List.of(), MigrationParams.defaults());
         }
         VmSpec spec = vms.spec(m.vm());
         List<MigrationPlan.Unit> units = handle.isEmpty() ? List.of()
-                : devices.bind(spec, new QmpGuestControl(handle.get().qmp())).stream()
-                        .map(b -> new MigrationPlan.Unit(b.ref(), b.controller())).toList();
+                : MigrationPlan.units(devices, spec, new QmpGuestControl(handle.get().qmp()));
         return new MigrationPlan(m.id(), m.vm(), spec.uuid().toString(), host, m.mode(), m.peer(), units,
                 MigrationParams.defaults());
     }
 
     private void end(MigrationRecord m, MigrationReport report) {
-        String reportJson;
-        try {
-            reportJson = json.writeValueAsString(report);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("Invalid report of migration " + m.id(), e);
-        }
-        store.saveMigration(m.ended(report.result(), reportJson, clock.instant()));
+        store.saveMigration(m.ended(report.result(), SourceMigrations.reportJson(json, report), clock.instant()));
         log.warn("migration {} of vm '{}' settled after a restart: {} ({})", m.id(), m.vm(), report.result().wireName(),
                 report.failure() == null ? String.join("; ", report.notes()) : report.failure().describe());
     }

@@ -1,8 +1,8 @@
 package dev.ferry.agent;
 
-import dev.ferry.agent.api.ApiJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.agent.api.ApiJson;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -1,12 +1,12 @@
 package dev.ferry.agent;
 
-import dev.ferry.agent.api.ApiJson;
-import dev.ferry.migration.PeerProtocol;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.agent.api.ApiJson;
+import dev.ferry.migration.PeerProtocol;
 import dev.ferry.vm.VmSpecParser;
 import java.net.URI;
 import java.net.URLEncoder;

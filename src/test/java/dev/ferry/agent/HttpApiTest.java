@@ -1,13 +1,13 @@
 package dev.ferry.agent;
 
-import dev.ferry.agent.api.ApiJson;
-import dev.ferry.agent.api.DefineVmRequest;
-import dev.ferry.agent.api.HttpApi;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.agent.api.ApiJson;
+import dev.ferry.agent.api.DefineVmRequest;
+import dev.ferry.agent.api.HttpApi;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;

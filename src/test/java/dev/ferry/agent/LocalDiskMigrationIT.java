@@ -1,11 +1,10 @@
 package dev.ferry.agent;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.ferry.agent.api.DefineVmRequest;
 import dev.ferry.agent.api.MigrateRequest;
 import dev.ferry.agent.config.AgentConfig;
-import dev.ferry.migration.MigrationStatus;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.ferry.guest.DiskReport;
 import dev.ferry.guest.DiskVerifier;
 import dev.ferry.guest.GuestConsole;
@@ -13,6 +12,7 @@ import dev.ferry.lab.Api;
 import dev.ferry.lab.Lab;
 import dev.ferry.lab.TestGuest;
 import dev.ferry.migration.MigrationReport;
+import dev.ferry.migration.MigrationStatus;
 import dev.ferry.proc.ProcessRunner;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,13 +1,13 @@
 package dev.ferry.agent;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.agent.api.DefineVmRequest;
 import dev.ferry.agent.api.MigrateRequest;
 import dev.ferry.agent.api.RestoreRequest;
 import dev.ferry.agent.api.SaveRequest;
 import dev.ferry.migration.PeerProtocol;
-import static org.assertj.core.api.Assertions.assertThat;
-
-import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;

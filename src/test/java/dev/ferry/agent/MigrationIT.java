@@ -1,13 +1,12 @@
 package dev.ferry.agent;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.ferry.agent.api.DefineVmRequest;
 import dev.ferry.agent.api.MigrateRequest;
 import dev.ferry.agent.api.RestoreRequest;
 import dev.ferry.agent.api.SaveRequest;
 import dev.ferry.agent.config.AgentConfig;
-import dev.ferry.migration.MigrationStatus;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.ferry.guest.DiskReport;
 import dev.ferry.guest.DiskVerifier;
 import dev.ferry.guest.GuestConsole;
@@ -16,6 +15,7 @@ import dev.ferry.lab.FakeTool;
 import dev.ferry.lab.Lab;
 import dev.ferry.lab.TestGuest;
 import dev.ferry.migration.MigrationReport;
+import dev.ferry.migration.MigrationStatus;
 import dev.ferry.proc.Command;
 import dev.ferry.proc.ProcessRunner;
 import java.nio.file.Files;

@@ -1,9 +1,9 @@
 package dev.ferry.agent;
 
-import dev.ferry.agent.store.StateStore;
-import dev.ferry.agent.store.VmRecord;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.agent.store.StateStore;
+import dev.ferry.agent.store.VmRecord;
 import dev.ferry.vm.VmException;
 import dev.ferry.vm.VmSpec;
 import dev.ferry.vm.VmState;

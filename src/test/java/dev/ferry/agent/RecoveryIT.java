@@ -1,10 +1,10 @@
 package dev.ferry.agent;
 
-import dev.ferry.agent.api.DefineVmRequest;
-import dev.ferry.agent.api.MigrateRequest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.agent.api.DefineVmRequest;
+import dev.ferry.agent.api.MigrateRequest;
 import dev.ferry.guest.DiskReport;
 import dev.ferry.guest.DiskVerifier;
 import dev.ferry.guest.GuestConsole;

@@ -1,10 +1,10 @@
 package dev.ferry.agent;
 
-import dev.ferry.agent.api.DefineVmRequest;
-import dev.ferry.agent.config.AgentConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ferry.agent.api.DefineVmRequest;
+import dev.ferry.agent.config.AgentConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;

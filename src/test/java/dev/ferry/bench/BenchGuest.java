@@ -1,11 +1,11 @@
 package dev.ferry.bench;
 
 import dev.ferry.agent.api.MigrateRequest;
-import dev.ferry.migration.MigrationStatus;
 import dev.ferry.guest.GuestConsole;
 import dev.ferry.lab.Lab;
 import dev.ferry.lab.TestGuest;
 import dev.ferry.migration.MigrationReport;
+import dev.ferry.migration.MigrationStatus;
 import dev.ferry.migration.Result;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,6 +1,5 @@
 package dev.ferry.cli;
 
-import dev.ferry.agent.api.ApiJson;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -8,6 +7,7 @@ import dev.ferry.agent.Agent;
 import dev.ferry.agent.FakeSpecs;
 import dev.ferry.agent.FakeVmHost;
 import dev.ferry.agent.TestAgents;
+import dev.ferry.agent.api.ApiJson;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;

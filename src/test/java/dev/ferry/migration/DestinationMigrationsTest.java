@@ -1,14 +1,14 @@
 package dev.ferry.migration;
 
-import dev.ferry.device.disk.DiskImages;
-import dev.ferry.proc.ProcessRunner;
 import static dev.ferry.migration.IncomingMigrationsTest.request;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.device.DeviceControllers;
+import dev.ferry.device.disk.DiskImages;
 import dev.ferry.migration.PeerProtocol.Ownership;
 import dev.ferry.migration.RequestException.Kind;
+import dev.ferry.proc.ProcessRunner;
 import dev.ferry.vm.VmException;
 import java.nio.file.Path;
 import java.util.Map;

@@ -4,7 +4,10 @@ import static dev.ferry.migration.IncomingMigrationsTest.spec;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.device.Mode;
+import dev.ferry.device.disk.DiskImages;
+import dev.ferry.device.disk.ImageStore;
 import dev.ferry.migration.PeerProtocol.Ownership;
+import dev.ferry.proc.ProcessRunner;
 import dev.ferry.vm.VmException;
 import dev.ferry.vm.VmState;
 import java.nio.file.Files;
@@ -37,7 +40,8 @@ class DestinationRecoveryTest {
     }
 
     private void recover() {
-        new DestinationRecovery(runtime, vms, store, images, clock).recoverAtStart();
+        new DestinationRecovery(runtime, vms, store, new ImageStore(new DiskImages(new ProcessRunner()), images,
+                "127.0.0.1"), clock).recoverAtStart();
     }
 
     /** An incoming migration of web1 the agent was in the middle of when it stopped, journaled up to PREPARE. */

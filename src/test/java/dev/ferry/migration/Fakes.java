@@ -1,13 +1,13 @@
 package dev.ferry.migration;
 
-import dev.ferry.migration.PeerProtocol.Prepared;
-import dev.ferry.migration.PeerProtocol.Switchover;
 import dev.ferry.device.DeviceContext;
 import dev.ferry.device.DeviceController;
 import dev.ferry.device.DeviceException;
 import dev.ferry.device.Step;
 import dev.ferry.device.Verdict;
 import dev.ferry.migration.MigrationReport.Blocker;
+import dev.ferry.migration.PeerProtocol.Prepared;
+import dev.ferry.migration.PeerProtocol.Switchover;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;

@@ -1,15 +1,15 @@
 package dev.ferry.migration;
 
-import dev.ferry.device.disk.DiskImages;
-import dev.ferry.proc.ProcessRunner;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.device.DeviceControllers;
+import dev.ferry.device.disk.DiskImages;
 import dev.ferry.migration.PeerProtocol.Ownership;
 import dev.ferry.migration.PeerProtocol.Prepared;
 import dev.ferry.migration.PeerProtocol.Switchover;
+import dev.ferry.proc.ProcessRunner;
 import dev.ferry.vm.VmException;
 import dev.ferry.vm.VmSpec;
 import dev.ferry.vm.VmState;

@@ -15,7 +15,6 @@ final class MemoryVms implements HostVms {
     final Map<String, VmState> states = new ConcurrentHashMap<>();
     final Map<String, VmHandle> handles = new ConcurrentHashMap<>();
     final Map<String, String> leases = new ConcurrentHashMap<>();
-    final List<String> moves = new ArrayList<>();
     List<String> blockers = List.of();
 
     /** Records {@code spec} in {@code state}, under the control of {@code handle} (which may be null). */
@@ -65,7 +64,6 @@ final class MemoryVms implements HostVms {
     public synchronized void move(String vm, VmState to) {
         states.get(vm).checkTransition(vm, to);
         states.put(vm, to);
-        moves.add(vm + " " + to.wireName());
     }
 
     @Override

@@ -1,10 +1,10 @@
 package dev.ferry.agent.api;
 
-import dev.ferry.agent.VmInfo;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.ferry.agent.VmInfo;
 import java.util.List;
 
 /** The API's JSON: the mapper both ends use, and the shapes that only exist on the wire. */

@@ -1,9 +1,5 @@
 package dev.ferry.agent.api;
 
-import dev.ferry.agent.AgentException;
-import dev.ferry.agent.AgentService;
-import dev.ferry.agent.EventBus;
-import dev.ferry.agent.VmInfo;
 import static io.javalin.apibuilder.ApiBuilder.before;
 import static io.javalin.apibuilder.ApiBuilder.delete;
 import static io.javalin.apibuilder.ApiBuilder.get;
@@ -14,6 +10,10 @@ import static io.javalin.apibuilder.ApiBuilder.sse;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import dev.ferry.agent.AgentException;
+import dev.ferry.agent.AgentService;
+import dev.ferry.agent.EventBus;
+import dev.ferry.agent.VmInfo;
 import dev.ferry.migration.MigrationStatus;
 import dev.ferry.migration.Migrations;
 import dev.ferry.migration.PeerProtocol;

@@ -1,5 +1,8 @@
 package dev.ferry.agent.store;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.ferry.device.Mode;
 import dev.ferry.migration.JournalEntry;
 import dev.ferry.migration.JournalEvent;
@@ -8,14 +11,6 @@ import dev.ferry.migration.MigrationRecord;
 import dev.ferry.migration.Phase;
 import dev.ferry.migration.Result;
 import dev.ferry.migration.Role;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.Statement;
-import java.util.List;
-import java.util.Properties;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import dev.ferry.vm.VmState;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +20,7 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.List;
+import java.util.Properties;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
