@@ -11,6 +11,7 @@ import dev.ferry.migration.MigrationReport.StepTiming;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +37,8 @@ final class DeviceSteps {
         final MigrationPlan.Unit unit;
         DeviceContext ctx;
         Step lastGood;
+        /** Recovered by a rollback that ran before a restart; not recovered again. */
+        boolean recovered;
 
         Tracked(MigrationPlan.Unit unit, DeviceContext ctx) {
             this.unit = unit;
@@ -106,6 +109,13 @@ final class DeviceSteps {
                     started.add(d);
                 }
             }
+        }
+    }
+
+    /** After a restart: the devices the journal shows recovered already, which are not recovered again. */
+    void recoveredBefore(Collection<String> deviceIds) {
+        for (Tracked d : devices) {
+            d.recovered |= deviceIds.contains(d.unit.ref().id());
         }
     }
 
@@ -278,7 +288,7 @@ final class DeviceSteps {
      * device started anything. Failures, and devices left unrecovered, are recorded, never thrown.
      */
     void recover() {
-        if (started.isEmpty()) {
+        if (started.isEmpty() && devices.stream().noneMatch(d -> d.recovered)) {
             return;
         }
         List<Tracked> order = new ArrayList<>(sequence.recoversInSpecOrder() ? devices : started);
@@ -287,7 +297,7 @@ final class DeviceSteps {
         }
         for (int i = 0; i < order.size(); i++) {
             Tracked d = order.get(i);
-            if (!started.contains(d) && !d.needs().recoversUnstarted()) {
+            if (d.recovered || (!started.contains(d) && !d.needs().recoversUnstarted())) {
                 continue;
             }
             if (!recover(d) && d.needs().recoveryFailureStopsTheRest(d.unit.ref())) {
@@ -317,7 +327,7 @@ final class DeviceSteps {
 
     private void leftUnrecovered(Tracked failed, List<Tracked> rest) {
         for (Tracked d : rest) {
-            if (started.contains(d) || d.needs().recoversUnstarted()) {
+            if (!d.recovered && (started.contains(d) || d.needs().recoversUnstarted())) {
                 rec.recoveryFailed(new Failure(Phase.ROLLING_BACK.wireName(), d.name(), JournalStep.RECOVER.wireName(),
                         "not recovered: the recovery of " + failed.name() + " failed before it, and xend's sequence"
                                 + " (the xen dialect's) stops there; recover it by hand or run the tool with -recover"));

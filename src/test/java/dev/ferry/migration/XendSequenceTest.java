@@ -213,4 +213,17 @@ class XendSequenceTest {
         assertThat(log.matching("recover")).containsExactly(
                 "recover d0 pre-suspend", "recover d1 check", "recover d2 check");
     }
+
+    @Test
+    void afterARestartMidRollback_theDevicesAlreadyRecoveredAreNotRecoveredAgain() {
+        DeviceSteps steps = threeXendDevices();
+        Map<String, Step> fromJournal = new LinkedHashMap<>();
+        fromJournal.put("d1", Step.CHECK); // d0's recovery completed before the restart; d1's did not
+
+        steps.startedBefore(fromJournal);
+        steps.recoveredBefore(List.of("d0"));
+        steps.recover();
+
+        assertThat(log.matching("recover")).containsExactly("recover d1 check", "recover d2 check");
+    }
 }
