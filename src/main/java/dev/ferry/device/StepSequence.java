@@ -103,11 +103,6 @@ public enum StepSequence {
         return needs.contains(XEND) ? XEND : FERRY;
     }
 
-    /** The name used in reports and in the docs: {@code ferry} or {@code xend}. */
-    public String wireName() {
-        return name().toLowerCase(java.util.Locale.ROOT);
-    }
-
     static boolean isVtpm(DeviceRef device) {
         return ToolArguments.xenClass(device).equals("vtpm");
     }
