@@ -8,9 +8,18 @@ package dev.ferry.device;
  * <p>Steps other than {@link #check} may have side effects; when any device fails, every device
  * that started a step gets {@link #recover} with the last step it completed, newest first.
  * {@link #postSuspend} runs concurrently with the other devices' post-suspend work; a device
- * that starts background work there waits for it in {@link #sync}.
+ * that starts background work there waits for it in {@link #sync}. A migration whose devices
+ * include one that needs xend's {@link #sequence()} calls them as xend did instead.
  */
 public interface DeviceController {
+
+    /**
+     * The sequence this device needs its steps and recovery called in. A migration follows xend's
+     * when any of its devices needs it (see {@link StepSequence}).
+     */
+    default StepSequence sequence() {
+        return StepSequence.FERRY;
+    }
 
     /** Step 0: can this device move? No side effects. Throwing counts as a refusal. */
     Verdict check(DeviceContext ctx) throws DeviceException;

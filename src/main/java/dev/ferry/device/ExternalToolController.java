@@ -14,7 +14,23 @@ public final class ExternalToolController implements DeviceController {
     }
 
     @Override
+    public StepSequence sequence() {
+        return tool.sequence();
+    }
+
+    /**
+     * Refuses arguments xend's dispatcher would mangle, whether or not the tool is called at step 0;
+     * then asks the tool, when its sequence calls it at step 0.
+     */
+    @Override
     public Verdict check(DeviceContext ctx) throws DeviceException {
+        String hazard = ToolArguments.dispatcherHazard(tool, ctx);
+        if (hazard != null) {
+            return Verdict.refuse(hazard);
+        }
+        if (!tool.sequence().calls(ctx.device(), Step.CHECK, ctx.mode())) {
+            return Verdict.ok();
+        }
         ToolRunner.Outcome outcome = runner.run(tool, ctx, Step.CHECK, null);
         if (!outcome.refused()) {
             return Verdict.ok();

@@ -64,16 +64,17 @@ public final class ToolRunner {
             throw new DeviceException(tool0 + " was killed by signal " + result.signal() + " at " + stepName);
         }
         String words = error.get() != null ? error.get() : said.get();
+        boolean failed = tool.dialect().failed(ctx.device(), result.exitCode(), error.get() != null);
         boolean refuses = step == Step.CHECK && (tool.dialect() == ToolDialect.FERRY
-                ? result.exitCode() == EXIT_REFUSE : result.exitCode() != 0 || error.get() != null);
+                ? result.exitCode() == EXIT_REFUSE : failed);
         if (refuses) {
             return new Outcome(result, said.get(), error.get(), true);
         }
-        if (result.exitCode() != 0 || (tool.dialect() == ToolDialect.XEN && error.get() != null)) {
+        if (failed && (tool.dialect() == ToolDialect.XEN || result.exitCode() != 0)) {
             throw new DeviceException(tool0 + " failed at " + stepName + ": "
                     + (words != null ? words : lastLine(result)) + " (exit " + result.exitCode() + ")");
         }
-        if (tool.dialect() == ToolDialect.FERRY && error.get() != null) {
+        if (failed) {
             throw new DeviceException(tool0 + " reported an error at " + stepName + ": " + error.get());
         }
         return new Outcome(result, said.get(), error.get(), false);

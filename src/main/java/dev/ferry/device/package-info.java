@@ -9,7 +9,9 @@
  * ({@link dev.ferry.device.ToolSpec}, run by {@link dev.ferry.device.ToolRunner} in the ferry or
  * xen dialect with {@link dev.ferry.device.ToolArguments}) takes over what Ferry cannot move;
  * devices nothing can move refuse at check with the reason and the fix. Disks not shared between
- * the hosts live in {@link dev.ferry.device.disk}.
+ * the hosts live in {@link dev.ferry.device.disk}. Each controller names the
+ * {@link dev.ferry.device.StepSequence} it needs: Ferry's, or xend's for a xen-dialect tool; the
+ * migration's step runner follows it, and it is the one place that decides order and scope.
  * Controllers reach the VM's QEMU only through {@link dev.ferry.device.GuestControl}.
  */
 package dev.ferry.device;

@@ -3,6 +3,7 @@ package dev.ferry.migration;
 import dev.ferry.device.DeviceContext;
 import dev.ferry.device.DeviceException;
 import dev.ferry.device.Step;
+import dev.ferry.device.StepSequence;
 import dev.ferry.device.Verdict;
 import dev.ferry.migration.MigrationReport.Blocker;
 import dev.ferry.migration.MigrationReport.Failure;
@@ -10,8 +11,11 @@ import dev.ferry.migration.MigrationReport.StepTiming;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -21,9 +25,10 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 
 /**
- * Runs the device steps of one migration and remembers, per device, whether it started anything
- * and the last step it completed, so that a rollback recovers exactly the devices that started,
- * newest first.
+ * Runs the device steps of one migration in the order its {@link StepSequence} prescribes, and
+ * remembers, per device, whether it started anything and the last step it completed, so that a
+ * rollback recovers what the sequence says: the devices that started, newest first (Ferry's), or
+ * every device in spec order (xend's).
  */
 final class DeviceSteps {
 
@@ -32,6 +37,8 @@ final class DeviceSteps {
         final MigrationPlan.Unit unit;
         DeviceContext ctx;
         Step lastGood;
+        /** Recovered by a rollback that ran before a restart; not recovered again. */
+        boolean recovered;
 
         Tracked(MigrationPlan.Unit unit, DeviceContext ctx) {
             this.unit = unit;
@@ -40,6 +47,10 @@ final class DeviceSteps {
 
         String name() {
             return unit.ref().describe();
+        }
+
+        StepSequence needs() {
+            return unit.controller().sequence();
         }
     }
 
@@ -60,6 +71,7 @@ final class DeviceSteps {
 
     private final List<Tracked> devices = new ArrayList<>();
     private final List<Tracked> started = new ArrayList<>();
+    private final StepSequence sequence;
 
     /** @param cancelled an operator's cancel: it stops waiting for device steps at once */
     DeviceSteps(MigrationPlan plan, Recorder rec, ExecutorService executor, BooleanSupplier cancelled) {
@@ -77,11 +89,17 @@ final class DeviceSteps {
                     plan.params().diskBandwidthMiBps() * 1024 * 1024);
             devices.add(new Tracked(unit, ctx));
         }
+        this.sequence = StepSequence.of(devices.stream().map(Tracked::needs).toList());
+    }
+
+    /** The sequence this migration's devices are called in. */
+    StepSequence sequence() {
+        return sequence;
     }
 
     /**
      * After a restart: marks the devices the journal shows started, in the order they started,
-     * with the last step each completed, so that {@link #recoverStarted} recovers exactly those.
+     * with the last step each completed, so that {@link #recover} recovers what the sequence says.
      */
     void startedBefore(Map<String, Step> lastGoodByDevice) {
         for (Map.Entry<String, Step> e : lastGoodByDevice.entrySet()) {
@@ -94,8 +112,21 @@ final class DeviceSteps {
         }
     }
 
-    /** Step 0 for every device at once; every refusal is returned, none stops the others. */
+    /** After a restart: the devices the journal shows recovered already, which are not recovered again. */
+    void recoveredBefore(Collection<String> deviceIds) {
+        for (Tracked d : devices) {
+            d.recovered |= deviceIds.contains(d.unit.ref().id());
+        }
+    }
+
+    /**
+     * Step 0. Ferry's sequence asks every device at once and returns every refusal; xend's asks one
+     * device at a time and stops at the first refusal.
+     */
     List<Blocker> checkAll(Duration deadline) throws InterruptedException {
+        if (sequence.serial(Step.CHECK)) {
+            return checkOneByOne(deadline);
+        }
         List<Future<Verdict>> futures = new ArrayList<>();
         for (Tracked d : devices) {
             futures.add(executor.submit(() -> d.unit.controller().check(d.ctx)));
@@ -106,18 +137,35 @@ final class DeviceSteps {
         for (int i = 0; i < devices.size(); i++) {
             Tracked d = devices.get(i);
             Outcome<Verdict> outcome = await(futures.get(i), until);
-            String reason = outcome.error != null ? outcome.error
-                    : outcome.value.migratable() ? null : outcome.value.reason();
-            String kind = outcome.error != null ? outcome.kind : reason == null ? "ok" : "refused";
-            rec.step(new StepTiming(d.unit.ref().id(), d.unit.ref().type(), Step.CHECK.toolName(), start,
-                    outcome.elapsedMs(start, rec.now()), kind, reason));
-            if (reason != null) {
-                blockers.add(new Blocker("source", d.name(), reason));
-            } else {
-                d.lastGood = Step.CHECK;
-            }
+            checked(d, outcome, start).ifPresent(blockers::add);
         }
         return blockers;
+    }
+
+    private List<Blocker> checkOneByOne(Duration deadline) throws InterruptedException {
+        for (Tracked d : devices) {
+            Instant start = rec.now();
+            Outcome<Verdict> outcome = await(executor.submit(() -> d.unit.controller().check(d.ctx)), start.plus(deadline));
+            Optional<Blocker> blocker = checked(d, outcome, start);
+            if (blocker.isPresent()) {
+                return List.of(blocker.get());
+            }
+        }
+        return List.of();
+    }
+
+    /** Records one device's answer at step 0; a refusal or an error is a blocker. */
+    private Optional<Blocker> checked(Tracked d, Outcome<Verdict> outcome, Instant start) {
+        String reason = outcome.error != null ? outcome.error
+                : outcome.value.migratable() ? null : outcome.value.reason();
+        String kind = outcome.error != null ? outcome.kind : reason == null ? "ok" : "refused";
+        rec.step(new StepTiming(d.unit.ref().id(), d.unit.ref().type(), Step.CHECK.toolName(), start,
+                outcome.elapsedMs(start, rec.now()), kind, reason));
+        if (reason != null) {
+            return Optional.of(new Blocker("source", d.name(), reason));
+        }
+        d.lastGood = Step.CHECK;
+        return Optional.empty();
     }
 
     /** Gives each device the endpoint the destination prepared for it, if any. */
@@ -171,8 +219,35 @@ final class DeviceSteps {
         }
     }
 
-    /** Step 2 or 3 for every device concurrently; waits for all before reporting any failure. */
-    void concurrently(Step step, Duration deadline) throws StepFailure, InterruptedException {
+    /**
+     * Step 2 or 3. Ferry's sequence runs every device concurrently and waits for all before
+     * reporting any failure; xend's runs one device at a time and stops at the first failure.
+     */
+    void runStep(Step step, Duration deadline) throws StepFailure, InterruptedException {
+        if (sequence.serial(step)) {
+            oneByOne(step, deadline);
+        } else {
+            concurrently(step, deadline);
+        }
+    }
+
+    private void oneByOne(Step step, Duration deadline) throws StepFailure, InterruptedException {
+        for (Tracked d : devices) {
+            Instant start = rec.now();
+            rec.deviceJournal(d.unit.ref().id(), JournalStep.of(step), JournalEvent.START, "");
+            Outcome<Instant> outcome = await(executor.submit(() -> {
+                run(d, step);
+                return rec.now();
+            }), start.plus(deadline));
+            if (outcome.error != null) {
+                throw failed(d, step, start, outcome.kind, outcome.kind.equals("timed-out")
+                        ? "did not finish " + step.toolName() + " within " + deadline.toMillis() + " ms" : outcome.error);
+            }
+            succeeded(d, step, start, outcome.value);
+        }
+    }
+
+    private void concurrently(Step step, Duration deadline) throws StepFailure, InterruptedException {
         Instant start = rec.now();
         List<Future<Instant>> futures = new ArrayList<>();
         for (Tracked d : devices) {
@@ -205,21 +280,57 @@ final class DeviceSteps {
         }
     }
 
-    /** Recovers every device that started anything, newest first; failures are recorded, never thrown. */
-    void recoverStarted() {
-        for (int i = started.size() - 1; i >= 0; i--) {
-            Tracked d = started.get(i);
-            Step lastGood = d.lastGood == null ? Step.CHECK : d.lastGood;
-            Instant start = rec.now();
-            rec.deviceJournal(d.unit.ref().id(), JournalStep.RECOVER, JournalEvent.START, "last good step " + lastGood.toolName());
-            try {
-                d.unit.controller().recover(d.ctx, lastGood);
-                rec.deviceJournal(d.unit.ref().id(), JournalStep.RECOVER, JournalEvent.OK, "");
-                rec.step(timing(d, "recover", start, "ok", null));
-            } catch (DeviceException | RuntimeException e) {
-                rec.deviceJournal(d.unit.ref().id(), JournalStep.RECOVER, JournalEvent.FAILED, message(e));
-                rec.step(timing(d, "recover", start, "failed", message(e)));
-                rec.recoveryFailed(new Failure(Phase.ROLLING_BACK.wireName(), d.name(), JournalStep.RECOVER.wireName(), message(e)));
+    /**
+     * Recovers as the sequence says, each device with the last step it completed ({@code check} if
+     * none): Ferry's, the devices that started, newest first, every one even if another's recovery
+     * fails; xend's, every device in spec order (those needing only Ferry's sequence if they
+     * started), stopping at a failed recovery where xend stopped. Nothing is recovered when no
+     * device started anything. Failures, and devices left unrecovered, are recorded, never thrown.
+     */
+    void recover() {
+        if (started.isEmpty() && devices.stream().noneMatch(d -> d.recovered)) {
+            return;
+        }
+        List<Tracked> order = new ArrayList<>(sequence.recoversInSpecOrder() ? devices : started);
+        if (!sequence.recoversInSpecOrder()) {
+            Collections.reverse(order);
+        }
+        for (int i = 0; i < order.size(); i++) {
+            Tracked d = order.get(i);
+            if (d.recovered || (!started.contains(d) && !d.needs().recoversUnstarted())) {
+                continue;
+            }
+            if (!recover(d) && d.needs().recoveryFailureStopsTheRest(d.unit.ref())) {
+                leftUnrecovered(d, order.subList(i + 1, order.size()));
+                return;
+            }
+        }
+    }
+
+    /** Recovers one device; false when its recovery failed. */
+    private boolean recover(Tracked d) {
+        Step lastGood = d.lastGood == null ? Step.CHECK : d.lastGood;
+        Instant start = rec.now();
+        rec.deviceJournal(d.unit.ref().id(), JournalStep.RECOVER, JournalEvent.START, "last good step " + lastGood.toolName());
+        try {
+            d.unit.controller().recover(d.ctx, lastGood);
+            rec.deviceJournal(d.unit.ref().id(), JournalStep.RECOVER, JournalEvent.OK, "");
+            rec.step(timing(d, "recover", start, "ok", null));
+            return true;
+        } catch (DeviceException | RuntimeException e) {
+            rec.deviceJournal(d.unit.ref().id(), JournalStep.RECOVER, JournalEvent.FAILED, message(e));
+            rec.step(timing(d, "recover", start, "failed", message(e)));
+            rec.recoveryFailed(new Failure(Phase.ROLLING_BACK.wireName(), d.name(), JournalStep.RECOVER.wireName(), message(e)));
+            return false;
+        }
+    }
+
+    private void leftUnrecovered(Tracked failed, List<Tracked> rest) {
+        for (Tracked d : rest) {
+            if (!d.recovered && (started.contains(d) || d.needs().recoversUnstarted())) {
+                rec.recoveryFailed(new Failure(Phase.ROLLING_BACK.wireName(), d.name(), JournalStep.RECOVER.wireName(),
+                        "not recovered: the recovery of " + failed.name() + " failed before it, and xend's sequence"
+                                + " (the xen dialect's) stops there; recover it by hand or run the tool with -recover"));
             }
         }
     }

@@ -21,15 +21,19 @@ import java.util.concurrent.ExecutorService;
  *  PRE_SUSPEND devices' step 1 (in order)
  *  RAM_COPY    QEMU migrate (pause-before-switchover) ==> RAM while the guest runs
  *              ... QEMU pauses the guest: downtime starts
- *  POST_SUSPEND devices' step 2, concurrently
- *  SYNC        devices' step 3, concurrently; then QEMU finishes
+ *  POST_SUSPEND devices' step 2, concurrently (one by one in xend's sequence)
+ *  SYNC        devices' step 3, likewise; then QEMU finishes
  *  SWITCHOVER                   ----------> switchover()   records ownership, resumes: downtime ends
  *  CLEANUP     quit source QEMU, release backends
  * </pre>
  *
- * A failure before SWITCHOVER cancels QEMU's migration, recovers every device that started
- * (newest first, with its last completed step), aborts the destination and resumes the source
- * only if it was running ({@link Rollback}). From SWITCHOVER on the source is never resumed.
+ * Which devices step 0 asks, and in what order steps run, is the devices' {@link
+ * dev.ferry.device.StepSequence}'s to say: Ferry's, or xend's for xen-dialect tools.
+ *
+ * <p>A failure before SWITCHOVER cancels QEMU's migration, recovers the devices (those that
+ * started, newest first, or in xend's sequence every device in spec order; each with its last
+ * completed step), aborts the destination and resumes the source only if it was running
+ * ({@link Rollback}). From SWITCHOVER on the source is never resumed.
  */
 public final class MigrationCoordinator {
     private final Clock clock;
@@ -85,9 +89,9 @@ public final class MigrationCoordinator {
             cancel.throwIfCancelled();
 
             rec.enter(Phase.POST_SUSPEND);
-            devices.concurrently(Step.POST_SUSPEND, plan.params().stepDeadline());
+            devices.runStep(Step.POST_SUSPEND, plan.params().stepDeadline());
             rec.enter(Phase.SYNC);
-            devices.concurrently(Step.SYNC, plan.params().stepDeadline());
+            devices.runStep(Step.SYNC, plan.params().stepDeadline());
             cancel.throwIfCancelled();
             source.continueSwitchover();
             SourceQemu.Completion done = source.awaitCompleted(plan.params().convergeTimeout());

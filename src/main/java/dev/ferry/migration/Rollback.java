@@ -6,8 +6,8 @@ import dev.ferry.migration.MigrationReport.Failure;
  * Undoes a migration that did not reach the destination: the one rollback that both the live
  * path ({@link MigrationCoordinator}) and the restart path ({@link SourceRecovery}) run.
  *
- * <p>In order: cancel QEMU's migration if it was started; recover every device that started
- * anything, newest first, with the last step it completed; tear down the destination if it was
+ * <p>In order: cancel QEMU's migration if it was started; recover the devices as their sequence
+ * says ({@link DeviceSteps#recover}), each with the last step it completed; tear down the destination if it was
  * touched; resume the guest only if it was running before. A step that fails is recorded and the
  * others still run; the result is ROLLED_BACK only if every step succeeded.
  */
@@ -35,7 +35,7 @@ final class Rollback {
                         "cancelling QEMU's migration failed: " + DeviceSteps.message(e)));
             }
         }
-        devices.recoverStarted();
+        devices.recover();
         if (touched.destinationTouched() && destination != null) {
             try {
                 destination.abort();

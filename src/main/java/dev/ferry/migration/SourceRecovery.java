@@ -14,10 +14,12 @@ import dev.ferry.vm.VmState;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -168,6 +170,7 @@ public final class SourceRecovery {
         boolean wasRunning = checkSaidRunning.orElseGet(() -> runsNow(handle.get()));
         DeviceSteps started = new DeviceSteps(plan, rec, steps, () -> false);
         started.startedBefore(lastGoodSteps(journal));
+        started.recoveredBefore(recoveredBefore(journal));
         QmpSourceQemu qemu = new QmpSourceQemu(m.vm(), handle.get().qmp(), clock, () -> {});
         Rollback.Touched touched = new Rollback.Touched(wasRunning, peer != null, true);
         Result result = Rollback.run(rec, started, qemu, peer, touched, why.describe());
@@ -213,6 +216,17 @@ public final class SourceRecovery {
             }
         }
         return lastGood;
+    }
+
+    /** The devices whose recovery the journal shows completed: a rollback before the restart undid them. */
+    static Set<String> recoveredBefore(List<JournalEntry> journal) {
+        Set<String> recovered = new HashSet<>();
+        for (JournalEntry e : journal) {
+            if (e.step() == JournalStep.RECOVER && e.event() == JournalEvent.OK) {
+                recovered.add(e.device());
+            }
+        }
+        return recovered;
     }
 
     /** A recorder that carries the migration on from where its journal stopped. */

@@ -7,7 +7,8 @@
  * thread: CHECK, PREPARE, PRE_SUSPEND, RAM_COPY, POST_SUSPEND, SYNC, SWITCHOVER, CLEANUP
  * ({@link dev.ferry.migration.Phase}, an explicit transition table). {@code Recorder} journals
  * each phase before it acts and builds the {@link dev.ferry.migration.MigrationReport};
- * {@code DeviceSteps} runs the devices' steps and remembers which started; {@code Rollback} undoes
+ * {@code DeviceSteps} runs the devices' steps in the order their {@link
+ * dev.ferry.device.StepSequence} prescribes (Ferry's, or xend's) and remembers which started; {@code Rollback} undoes
  * a migration that did not reach the destination. The destination is a {@link
  * dev.ferry.migration.Destination}: another agent through {@link dev.ferry.migration.PeerClient}
  * (one HTTP client per peer, {@link dev.ferry.migration.Peers}), or a file for a save.

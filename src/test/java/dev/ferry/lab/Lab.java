@@ -49,6 +49,7 @@ public final class Lab implements AutoCloseable {
         private Path logs;
         private final Map<String, Path> toolPaths = new LinkedHashMap<>();
         private final Map<String, Map<String, String>> toolTimeouts = new LinkedHashMap<>();
+        private final Map<String, String> toolDialects = new LinkedHashMap<>();
         private String fakeToolKind;
         private boolean holdingQemu;
 
@@ -90,6 +91,12 @@ public final class Lab implements AutoCloseable {
         public Builder tool(String kind, Path script, Map<String, String> timeouts) {
             toolPaths.put(kind, script);
             toolTimeouts.put(kind, Map.copyOf(timeouts));
+            return this;
+        }
+
+        /** The agents' tool for {@code kind} speaks {@code dialect} ({@code xen}) instead of ferry. */
+        public Builder dialect(String kind, String dialect) {
+            toolDialects.put(kind, dialect);
             return this;
         }
 
@@ -147,12 +154,12 @@ public final class Lab implements AutoCloseable {
                 }
             }
             Path dataDir = root.resolve(host);
-            Path config = writeConfig(host, ports.get(host), dataDir, peers, tools, b.toolTimeouts, null);
+            Path config = writeConfig(host, ports.get(host), dataDir, peers, tools, b, null);
             if (b.holdingQemu) {
                 // The real QEMU is the one the agent would run without the hold: its default, found as it finds it.
                 QemuHold hold = QemuHold.install(root.resolve("qemu").resolve(host), LabAgent.load(config).qemu());
                 qemuHolds.put(host, hold);
-                config = writeConfig(host, ports.get(host), dataDir, peers, tools, b.toolTimeouts, hold.path());
+                config = writeConfig(host, ports.get(host), dataDir, peers, tools, b, hold.path());
             }
             agents.put(host, new LabAgent(host, config, dataDir, ports.get(host), logs.resolve(host + ".log"),
                     b.separateJvms, runner));
@@ -164,7 +171,7 @@ public final class Lab implements AutoCloseable {
      * {@code qemu} leaves the agent its default.
      */
     private Path writeConfig(String host, int port, Path dataDir, Map<String, String> peers, Map<String, Path> tools,
-                             Map<String, Map<String, String>> timeouts, Path qemu) throws IOException {
+                             Builder b, Path qemu) throws IOException {
         List<String> lines = new ArrayList<>(List.of("host: " + host, "listen: 127.0.0.1", "port: " + port,
                 "dataDir: \"" + dataDir + "\""));
         if (qemu != null) {
@@ -177,7 +184,10 @@ public final class Lab implements AutoCloseable {
             tools.forEach((kind, path) -> {
                 lines.add("  " + kind + ":");
                 lines.add("    path: \"" + path + "\"");
-                Map<String, String> t = timeouts.getOrDefault(kind, Map.of());
+                if (b.toolDialects.containsKey(kind)) {
+                    lines.add("    dialect: " + b.toolDialects.get(kind));
+                }
+                Map<String, String> t = b.toolTimeouts.getOrDefault(kind, Map.of());
                 if (!t.isEmpty()) {
                     lines.add("    timeouts: {" + String.join(", ", t.entrySet().stream()
                             .map(e -> e.getKey() + ": " + e.getValue()).toList()) + "}");

@@ -7,7 +7,9 @@
  * {@link dev.ferry.lab.LinkProxy} that can cut the link or hold a peer request or its answer. The
  * lab writes each agent's configuration file and loads it in one place, so main code moving does
  * not ripple through the tests. A {@link dev.ferry.lab.FakeTool} is the migration tool of the
- * guest's {@code external} device, told per step to succeed, fail, hang or hold. A
+ * guest's {@code external} device, told per step to succeed, fail, hang or hold; a
+ * {@link dev.ferry.lab.XendDispatcher} is a xen-dialect tool built as Xen's dispatcher and its
+ * per-class companions are, logging every call. A
  * {@link dev.ferry.lab.QemuHold} is an agent's QEMU as a wrapper that can keep the agent inside an
  * incoming start, after the incoming QEMU runs and before the agent goes on.
  * {@link dev.ferry.lab.TestGuest} builds the real test guest's spec and waits for it to boot, and

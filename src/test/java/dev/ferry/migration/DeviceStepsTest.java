@@ -55,7 +55,7 @@ class DeviceStepsTest {
         assertThat(blockers).extracting(MigrationReport.Blocker::describe).containsExactly(
                 "source: device 'd0' (external) refuses migration: passthrough cannot migrate",
                 "source: device 'd2' (external) refuses migration: no tool for tpm");
-        steps.recoverStarted();
+        steps.recover();
         assertThat(log.matching("recover")).isEmpty();
     }
 
@@ -68,7 +68,7 @@ class DeviceStepsTest {
         assertThatThrownBy(() -> steps.preSuspendAll(Duration.ofSeconds(5)))
                 .isInstanceOf(DeviceSteps.StepFailure.class)
                 .hasMessage("pre-suspend: device 'd1' (external) failed at pre-suspend: d1 broke at pre-suspend");
-        steps.recoverStarted();
+        steps.recover();
 
         assertThat(log.lines).doesNotContain("pre-suspend d2");
         assertThat(log.matching("recover")).containsExactly("recover d1 check", "recover d0 pre-suspend");
@@ -83,9 +83,9 @@ class DeviceStepsTest {
         steps.preSuspendAll(Duration.ofSeconds(5));
         d1.failingAt(Step.POST_SUSPEND);
 
-        assertThatThrownBy(() -> steps.concurrently(Step.POST_SUSPEND, Duration.ofSeconds(5)))
+        assertThatThrownBy(() -> steps.runStep(Step.POST_SUSPEND, Duration.ofSeconds(5)))
                 .isInstanceOf(DeviceSteps.StepFailure.class).hasMessageContaining("d1 broke at post-suspend");
-        steps.recoverStarted();
+        steps.recover();
 
         assertThat(log.lines).contains("post-suspend d0", "post-suspend d1", "post-suspend d2");
         assertThat(log.matching("recover")).containsExactly(
@@ -100,13 +100,13 @@ class DeviceStepsTest {
         fromJournal.put("d0", Step.CHECK);
 
         steps.startedBefore(fromJournal);
-        steps.recoverStarted();
+        steps.recover();
 
         assertThat(log.matching("recover")).containsExactly("recover d0 check", "recover d2 post-suspend");
     }
 
     @Test
-    void recoverStarted_whenOneRecoveryFails_recordsItAndStillRecoversTheOthers() {
+    void recover_whenOneRecoveryFails_recordsItAndStillRecoversTheOthers() {
         rec.enterCheck(true);
         Map<String, Step> started = new LinkedHashMap<>();
         started.put("d0", Step.PRE_SUSPEND);
@@ -114,7 +114,7 @@ class DeviceStepsTest {
         steps.startedBefore(started);
         d1.recoverFailure = "state file is gone";
 
-        steps.recoverStarted();
+        steps.recover();
 
         assertThat(log.matching("recover")).containsExactly("recover d1 pre-suspend", "recover d0 pre-suspend");
         assertThat(rec.recoveryClean()).isFalse();

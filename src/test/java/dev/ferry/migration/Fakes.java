@@ -4,6 +4,7 @@ import dev.ferry.device.DeviceContext;
 import dev.ferry.device.DeviceController;
 import dev.ferry.device.DeviceException;
 import dev.ferry.device.Step;
+import dev.ferry.device.StepSequence;
 import dev.ferry.device.Verdict;
 import dev.ferry.migration.MigrationReport.Blocker;
 import dev.ferry.migration.PeerProtocol.Prepared;
@@ -43,10 +44,22 @@ final class Fakes {
         CountDownLatch hangAt;
         Step hangStep;
         String recoverFailure;
+        StepSequence needs = StepSequence.FERRY;
 
         Device(String id, Log log) {
             this.id = id;
             this.log = log;
+        }
+
+        /** The device needs {@code sequence}, as a device driven by a tool of that dialect does. */
+        Device needing(StepSequence sequence) {
+            this.needs = sequence;
+            return this;
+        }
+
+        @Override
+        public StepSequence sequence() {
+            return needs;
         }
 
         Device failingAt(Step step) {

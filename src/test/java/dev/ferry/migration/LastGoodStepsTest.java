@@ -35,6 +35,17 @@ class LastGoodStepsTest {
         assertThat(SourceRecovery.lastGoodSteps(journal)).containsOnlyKeys("d0");
     }
 
+    @Test
+    void recoveredBefore_namesExactlyTheDevicesWhoseRecoveryCompleted() {
+        List<JournalEntry> journal = List.of(
+                device("d0", JournalStep.PRE_SUSPEND, JournalEvent.OK),
+                device("d0", JournalStep.RECOVER, JournalEvent.START),
+                device("d0", JournalStep.RECOVER, JournalEvent.OK),
+                device("d1", JournalStep.RECOVER, JournalEvent.START));
+
+        assertThat(SourceRecovery.recoveredBefore(journal)).containsExactly("d0");
+    }
+
     private static java.util.Map.Entry<String, Step> entry(String device, Step step) {
         return java.util.Map.entry(device, step);
     }

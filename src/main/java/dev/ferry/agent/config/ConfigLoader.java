@@ -41,7 +41,7 @@ final class ConfigLoader {
     record RawConfig(String host, String listen, Integer port, String dataDir, String qemu, String swtpm,
                      Map<String, RawTool> tools, Map<String, String> peers) {}
 
-    record RawTool(String path, String dialect, Map<String, String> timeouts) {}
+    record RawTool(String path, String dialect, Map<String, String> timeouts, Boolean concurrent) {}
 
     AgentConfig load(Path file) throws ConfigException {
         String text;
@@ -168,8 +168,13 @@ final class ConfigLoader {
             }
             Path path = baseDir.resolve(required(field + ".path", t.path(), "the tool's executable")).normalize();
             requireExecutable(field + ".path", path, "install the tool or fix the path");
-            tools.put(type, new ToolConfig(path, dialect(field + ".dialect", t.dialect()),
-                    timeouts(field + ".timeouts", t.timeouts())));
+            ToolConfig.Dialect dialect = dialect(field + ".dialect", t.dialect());
+            boolean concurrent = Boolean.TRUE.equals(t.concurrent());
+            if (concurrent && dialect != ToolConfig.Dialect.XEN) {
+                throw new ConfigException(field + ".concurrent", "applies only to dialect xen (the ferry dialect always"
+                        + " runs steps 0, 2 and 3 concurrently); remove it or set dialect: xen");
+            }
+            tools.put(type, new ToolConfig(path, dialect, timeouts(field + ".timeouts", t.timeouts()), concurrent));
         }
         return tools;
     }

@@ -10,8 +10,12 @@ import java.util.Objects;
 /**
  * An external migration tool for one device type, as configured under {@code tools.<type>}.
  * Migration runs it; the agent only validates it at start so a bad path is found early.
+ *
+ * @param concurrent a xen-dialect tool whose author declared it safe under Ferry's sequence
+ *                   (concurrent steps 0, 2 and 3; recovery of started devices, newest first)
+ *                   instead of xend's; never set for the ferry dialect
  */
-public record ToolConfig(Path path, Dialect dialect, Map<Step, Duration> timeouts) {
+public record ToolConfig(Path path, Dialect dialect, Map<Step, Duration> timeouts, boolean concurrent) {
 
     /** How the tool expects to be called (see the design's "External tool contract"). */
     public enum Dialect {
@@ -57,6 +61,11 @@ public record ToolConfig(Path path, Dialect dialect, Map<Step, Duration> timeout
             all.put(s, timeouts.getOrDefault(s, s.defaultTimeout()));
         }
         timeouts = Map.copyOf(all);
+    }
+
+    /** A tool that follows its dialect's own sequence. */
+    public ToolConfig(Path path, Dialect dialect, Map<Step, Duration> timeouts) {
+        this(path, dialect, timeouts, false);
     }
 
     public Duration timeout(Step step) {

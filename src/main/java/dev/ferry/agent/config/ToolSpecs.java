@@ -23,7 +23,7 @@ public final class ToolSpecs {
             ToolDialect dialect = t.dialect() == ToolConfig.Dialect.XEN ? ToolDialect.XEN : ToolDialect.FERRY;
             // A step without its own timeout is a recovery, the only call that passes no step.
             out.put(type, new ToolSpec(t.path(), dialect, timeouts, t.timeout(ToolConfig.Step.RECOVER),
-                    ToolSpec.DEFAULT_OUTPUT_CAP));
+                    ToolSpec.DEFAULT_OUTPUT_CAP, t.concurrent()));
         });
         return out;
     }

@@ -3,6 +3,7 @@ package dev.ferry.agent.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ferry.device.StepSequence;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -144,6 +145,23 @@ class ConfigLoaderTest {
     void parse_unknownDialect_listsTheDialects() {
         assertRejected("host: n\ndataDir: d\ntools:\n  tpm:\n    path: tpm-tool\n    dialect: libvirt\n",
                 "tools.tpm.dialect", "'libvirt'", "ferry or xen");
+    }
+
+    @Test
+    void parse_concurrentXenTool_optsIntoFerrysSequence_andAXenToolWithoutItKeepsXends() throws ConfigException {
+        AgentConfig c = parse("host: n\ndataDir: d\ntools:\n  tpm:\n    path: tpm-tool\n    dialect: xen\n"
+                + "    concurrent: true\n  usb:\n    path: tpm-tool\n    dialect: xen\n");
+
+        assertThat(c.tools().get("tpm").concurrent()).isTrue();
+        assertThat(c.tools().get("usb").concurrent()).isFalse();
+        assertThat(ToolSpecs.of(c.tools()).get("tpm").sequence()).isEqualTo(StepSequence.FERRY);
+        assertThat(ToolSpecs.of(c.tools()).get("usb").sequence()).isEqualTo(StepSequence.XEND);
+    }
+
+    @Test
+    void parse_concurrentOnAFerryTool_saysItAppliesOnlyToXen() {
+        assertRejected("host: n\ndataDir: d\ntools:\n  tpm:\n    path: tpm-tool\n    concurrent: true\n",
+                "tools.tpm.concurrent", "applies only to dialect xen");
     }
 
     @Test
