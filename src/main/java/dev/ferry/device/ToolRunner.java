@@ -67,6 +67,7 @@ public final class ToolRunner {
         } finally {
             lines.finish(stepName);
         }
+        ctx.toolCall(ToolCall.of(ctx.device().id(), stepName, tool.executable().toString(), result));
         if (result.containment() == Containment.PROCESS_GROUP) {
             ctx.message("tool " + tool.executable() + " ran in its process group only (this host gives Ferry no"
                     + " cgroup v2): a child that left the group may outlive the step");

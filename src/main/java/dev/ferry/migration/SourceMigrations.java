@@ -70,6 +70,7 @@ public final class SourceMigrations {
         volatile Phase phase = Phase.CHECK;
         volatile RamProgress ram;
         final Map<String, Double> devices = new ConcurrentHashMap<>();
+        final ToolOutput.Collector tools = new ToolOutput.Collector();
 
         Live(String id, String vm, String peer, Mode mode, Instant startedAt) {
             this.id = id;
@@ -94,6 +95,9 @@ public final class SourceMigrations {
         public void device(String migrationId, DeviceEvent event) {
             if (event.fraction() != null) {
                 devices.put(event.device().id(), event.fraction());
+            }
+            if (event.toolCall() != null) {
+                tools.add(event.toolCall());
             }
         }
 
@@ -201,6 +205,9 @@ public final class SourceMigrations {
                 // migration still gets a final result, or its history row would never say how it ended.
                 died(run, handle, journal, report, t);
             } finally {
+                if (!run.tools.isEmpty()) {
+                    run.tools.snapshot(id).write(ToolOutput.file(keptLogs, id), json);
+                }
                 live.remove(id);
             }
         });
@@ -315,6 +322,19 @@ public final class SourceMigrations {
         }
         return status(store.findMigration(id).orElseThrow(() -> new RequestException(Kind.NOT_FOUND,
                 "migration '" + id + "' not found; 'ferry migration list' shows the known ones")));
+    }
+
+    /**
+     * What the tools of migration {@code id} printed: while it runs, the calls so far; once it
+     * ended, what was kept (no calls when no tool ran).
+     */
+    public ToolOutput toolOutput(String id) {
+        Live run = live.get(id);
+        if (run != null) {
+            return run.tools.snapshot(id);
+        }
+        show(id);
+        return ToolOutput.read(ToolOutput.file(keptLogs, id), json).orElse(new ToolOutput(id, List.of(), 0));
     }
 
     /** Asks a running migration to stop; it rolls back at once, or at its next phase boundary. */

@@ -9,6 +9,7 @@ import dev.ferry.lab.Api;
 import dev.ferry.lab.FakeTool;
 import dev.ferry.lab.Lab;
 import dev.ferry.lab.TestGuest;
+import dev.ferry.proc.ProcResult;
 import dev.ferry.proc.Processes;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,7 +59,7 @@ class ToolOutputIT {
     @Test
     void jsonFloodAtPostSuspend_completes_andTheSourceRecordsHowItEnded() throws Exception {
         String from = guestRuns();
-        lab.tool().at("post-suspend", "json-flood");
+        lab.tool().at("post-suspend", "json-flood:40");
 
         JsonNode status = migrate(from);
 
@@ -70,6 +71,19 @@ class ToolOutputIT {
                 .contains("done flooding at post-suspend");
         assertThat(lab.api(lab.other(from)).vmState(VM)).isEqualTo("running");
         guestTicksOn(lab.other(from));
+
+        String id = status.path("id").asText();
+        JsonNode calls = lab.api(from).get("/v1/migrations/" + id + "/tool-output").body().path("calls");
+        assertThat(calls).extracting(c -> c.path("step").asText()).containsExactly("check", "pre-suspend", "post-suspend",
+                "sync");
+        JsonNode flood = calls.get(2);
+        assertThat(flood.path("stdoutBytes").asLong()).isGreaterThan(80L * 1024 * 1024);
+        assertThat(flood.path("stdout").asText()).hasSizeLessThanOrEqualTo(64 * 1024).endsWith("done flooding at post-suspend\"}\n");
+        assertThat(flood.path("stderr").asText()).contains("a stderr line from the tool");
+        ProcResult shown = lab.agent(from).ferry("migration", "show", id, "--tool-output");
+        assertThat(shown.ok()).as(shown.describe()).isTrue();
+        assertThat(shown.stdout().text()).contains("a stderr line from the tool")
+                .contains("== device fpga0, step sync: " + lab.tool().path() + " exited 0");
     }
 
     @Test

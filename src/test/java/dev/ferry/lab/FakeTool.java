@@ -20,7 +20,7 @@ import org.awaitility.core.ConditionTimeoutException;
  * act while the migration is in that step; it gives up by itself after a minute so nothing
  * outlives a broken run). Two more behaviours succeed but misbehave on the way: {@code json-flood}
  * (tens of MB of JSON {@code message} and {@code progress} lines, plain text and stderr lines, then
- * exit 0) and {@code escape} (leaves three {@code sleep}s behind: one in its process group, one
+ * a last message and exit 0) and {@code escape} (leaves three {@code sleep}s behind: one in its process group, one
  * under {@code setsid} and one after a double fork, their pids in {@link #escapedPids}, then exit
  * 0). The step {@code all} makes the tool misbehave at every step but recover.
  */
@@ -28,8 +28,11 @@ public final class FakeTool {
     public static final long FLOOD_BYTES = 50L * 1024 * 1024;
     /** What {@code hang} runs, so a test can look for it: {@code pgrep -fx}. */
     public static final String HANG_COMMAND = "sleep 600";
-    /** What {@code json-flood} writes of each kind of JSON line (message, progress) at each step. */
-    public static final long JSON_FLOOD_BYTES = 12L * 1024 * 1024;
+    /**
+     * MiB of each kind of JSON line (message, progress) {@code json-flood} writes, and twice the MiB
+     * of plain text on stdout and on stderr; {@code json-flood:N} writes N MiB instead.
+     */
+    public static final int JSON_FLOOD_MIB = 12;
 
     private final Path script;
     private final Path control;
@@ -68,19 +71,21 @@ public final class FakeTool {
                   hang) exec %3$s;;
                   signal) kill -KILL $$;;
                   flood) yes 'flood flood flood flood flood flood flood flood flood flood flood' | head -c %4$d; exit 1;;
-                  json-flood)
-                    yes '{"message":"copying block group of the device, still going strong"}' | head -c %7$d
-                    yes '{"progress":0.5}' | head -c %7$d
-                    yes 'plain text progress line from the tool' | head -c %8$d
-                    yes 'a stderr line from the tool' | head -c %8$d >&2
+                  json-flood*)
+                    mib=${behaviour#json-flood}; mib=${mib#:}; [ -n "$mib" ] || mib=%7$d
+                    yes '{"message":"copying block group of the device, still going strong"}' | head -c $((mib * 1048576)); echo
+                    yes '{"progress":0.5}' | head -c $((mib * 1048576)); echo
+                    yes 'plain text progress line from the tool' | head -c $((mib * 524288)); echo
+                    yes 'a stderr line from the tool' | head -c $((mib * 524288)) >&2
                     echo '{"message":"done flooding at '"$step"'"}'
                     exit 0;;
                   escape)
-                    sleep 6001 & echo $! >> '%9$s'
-                    setsid sh -c 'echo $$ >> "$0"; exec sleep 6002' '%9$s' &
-                    ( sh -c 'echo $$ >> "$0"; exec sleep 6003' '%9$s' & ) &
+                    before=$(cat '%8$s' 2>/dev/null | wc -l)
+                    sleep 6001 & echo $! >> '%8$s'
+                    setsid sh -c 'echo $$ >> "$0"; exec sleep 6002' '%8$s' &
+                    ( sh -c 'echo $$ >> "$0"; exec sleep 6003' '%8$s' & ) &
                     i=0
-                    while [ "$(wc -l < '%9$s')" -lt 3 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+                    while [ "$(wc -l < '%8$s')" -lt $((before + 3)) ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
                     exit 0;;
                   hold)
                     echo "$step" > '%5$s'
@@ -91,7 +96,7 @@ public final class FakeTool {
                 esac
                 exit 0
                 """.formatted(tool.calls, tool.control, HANG_COMMAND, FLOOD_BYTES, tool.heldFile, tool.holdFile,
-                        JSON_FLOOD_BYTES, JSON_FLOOD_BYTES / 2, tool.escaped));
+                        JSON_FLOOD_MIB, tool.escaped));
         Files.setPosixFilePermissions(tool.script, PosixFilePermissions.fromString("rwxr-xr-x"));
         tool.reset();
         return tool;
