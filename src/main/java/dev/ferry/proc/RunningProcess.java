@@ -45,6 +45,11 @@ public final class RunningProcess {
             feedStdin(name, command.stdin());
         }
         process.onExit().thenRun(() -> exitNanos = System.nanoTime());
+        if (cgroup != null) {
+            // Its children end when it does, whether or not anyone awaits it; await() also does this
+            // before it returns, so an awaiting caller sees them gone.
+            process.onExit().thenRunAsync(this::endCgroupQuietly);
+        }
         this.watchdog = command.timeout() == null ? null
                 : watchdogs.schedule(this::timeOut, command.timeout().toNanos(), TimeUnit.NANOSECONDS);
     }
@@ -97,6 +102,14 @@ public final class RunningProcess {
         }
     }
 
+    /** Ends a cgroup's processes and removes it, when nobody awaits the command (its caller was interrupted). */
+    private void endCgroupQuietly() {
+        try {
+            cgroup.killAndRemove();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 
     private void timeOut() {
         if (process.isAlive()) {

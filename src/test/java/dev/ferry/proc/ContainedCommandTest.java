@@ -1,6 +1,7 @@
 package dev.ferry.proc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
@@ -63,6 +64,27 @@ class ContainedCommandTest {
         assertThat(result.timedOut()).isTrue();
         assertThat(leftPids()).hasSize(3).noneMatch(Processes::isAlive);
         assertThat(cgroupsOfThisJvm()).isEmpty();
+    }
+
+    @Test
+    void aCallerInterruptedWhileItRuns_stillLeavesNoChildAndNoCgroup() throws Exception {
+        assumeTrue(HOST.available(), HOST::unavailable);
+        ProcessRunner runner = new ProcessRunner(HOST);
+        Thread caller = new Thread(() -> {
+            try {
+                runner.run(Command.of("sh", "-c", leaveChildren() + "exec sleep 7005").containChildren());
+            } catch (Exception e) {
+                // Interrupted, as the test means it to be.
+            }
+        });
+        caller.start();
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> leftPids().size() == 3);
+
+        caller.interrupt();
+
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> leftPids().stream().noneMatch(Processes::isAlive)
+                && cgroupsOfThisJvm().isEmpty());
+        caller.join();
     }
 
     @Test
