@@ -1,8 +1,10 @@
 package dev.ferry.cli;
 
 import dev.ferry.migration.MigrationStatus;
+import dev.ferry.migration.ToolOutput;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code ferry migration list|show|cancel}: the migrations an agent ran or runs. */
@@ -44,17 +46,25 @@ final class MigrationCommand extends CommandGroup {
         @Parameters(paramLabel = "ID", description = "The migration's id (see 'ferry migration list').")
         String id;
 
+        @Option(names = "--tool-output", description = "Instead of the report, print what each call of an external"
+                + " tool wrote: how it ended and the kept tail of its stdout and stderr (64 KiB of each).")
+        boolean toolOutput;
+
         Show(CliEnv env) {
             super(env);
         }
 
         @Override
         AgentClient.Reply call(AgentClient client) {
-            return client.get("/v1/migrations/" + path(id));
+            return client.get("/v1/migrations/" + path(id) + (toolOutput ? "/tool-output" : ""));
         }
 
         @Override
         void print(AgentClient.Reply reply) {
+            if (toolOutput) {
+                ReportPrinter.printToolOutput(reply.as(ToolOutput.class), out());
+                return;
+            }
             MigrationStatus m = reply.as(MigrationStatus.class);
             if (m.report() != null) {
                 ReportPrinter.print(m.report(), out());

@@ -1,8 +1,10 @@
 package dev.ferry.cli;
 
+import dev.ferry.device.ToolCall;
 import dev.ferry.migration.MigrationReport;
 import dev.ferry.migration.MigrationStatus;
 import dev.ferry.migration.RamProgress;
+import dev.ferry.migration.ToolOutput;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
@@ -65,6 +67,31 @@ final class ReportPrinter {
             steps.print(out);
         }
         r.notes().forEach(n -> out.println("  note: " + n));
+    }
+
+    /** Every kept call of a tool: how it ended, then the tail of each stream it wrote to. */
+    static void printToolOutput(ToolOutput t, PrintWriter out) {
+        if (t.calls().isEmpty()) {
+            out.println("migration " + t.migration() + ": no external tool ran (or its output was not kept on this host)");
+            return;
+        }
+        if (t.dropped() > 0) {
+            out.println("migration " + t.migration() + ": " + t.dropped() + " earlier calls dropped to keep the output small");
+        }
+        for (ToolCall c : t.calls()) {
+            out.printf("== device %s, step %s: %s %s after %d ms (children ended with its %s)%n", c.device(), c.step(),
+                    c.tool(), c.ended(), c.elapsedMs(), c.containment());
+            stream(out, "stdout", c.stdout(), c.stdoutBytes());
+            stream(out, "stderr", c.stderr(), c.stderrBytes());
+        }
+    }
+
+    private static void stream(PrintWriter out, String name, String text, long total) {
+        long kept = text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        out.println("-- " + name + (total > kept ? " (the last " + kept + " of " + total + " bytes)" : " (" + total + " bytes)"));
+        if (!text.isEmpty()) {
+            out.print(text.endsWith("\n") ? text : text + "\n");
+        }
     }
 
     private static String offset(Instant start, Instant at) {

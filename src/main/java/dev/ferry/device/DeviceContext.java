@@ -35,6 +35,11 @@ public record DeviceContext(String vmName, String vmUuid, DeviceRef device, Mode
         progress.accept(DeviceEvent.message(device, text));
     }
 
+    /** Reports one call of this device's tool, with what it printed. */
+    public void toolCall(ToolCall call) {
+        progress.accept(DeviceEvent.toolCall(device, call));
+    }
+
     /** Reports progress of this device's current step, from 0 to 1. */
     public void progress(double fraction) {
         progress.accept(DeviceEvent.progress(device, fraction));

@@ -35,7 +35,7 @@ public final class ExternalToolController implements DeviceController {
         if (!outcome.refused()) {
             return Verdict.ok();
         }
-        String why = outcome.error() != null ? outcome.error() : outcome.said();
+        String why = outcome.said();
         return Verdict.refuse("tool " + tool.executable() + " says no"
                 + (why == null ? " (exit " + outcome.result().exitCode() + ")" : ": " + why));
     }

@@ -108,9 +108,11 @@ public final class MigrationCoordinator {
         } catch (CancelledException e) {
             return rollBack(rec, devices, source, destination, progress.touched(),
                     new Failure(rec.failedIn().wireName(), null, null, e.getMessage()));
-        } catch (MigrationException | RuntimeException e) {
-            return rollBack(rec, devices, source, destination, progress.touched(),
-                    new Failure(rec.failedIn().wireName(), null, null, DeviceSteps.message(e)));
+        } catch (MigrationException | RuntimeException | StackOverflowError | OutOfMemoryError e) {
+            // Before switchover a rollback is always possible, and it is what leaves nothing behind. An
+            // overflow or a heap exhausted by one huge allocation unwinds to here with room to roll back.
+            return rollBack(rec, devices, source, destination, progress.touched(), new Failure(rec.failedIn().wireName(),
+                    null, null, e instanceof Error ? "the migration ran into " + e : DeviceSteps.message(e)));
         }
         return switchOver(rec, devices, source, destination, progress);
     }

@@ -13,9 +13,16 @@ import java.util.List;
 
 /**
  * Keeps one migration's timeline: writes each phase to the journal before the phase acts,
- * refuses to go backwards, and builds the report at the end.
+ * refuses to go backwards, and builds the report at the end. What devices say is bounded, so a
+ * report stays small whatever a tool prints: at most {@link #MAX_NOTES} notes of
+ * {@link #MAX_TEXT_CHARS} characters each, {@link #MAX_NOTES_CHARS} in all, then one note of how
+ * many more were dropped; a step's or a failure's message is cut at {@link #MAX_TEXT_CHARS}.
  */
 final class Recorder {
+    static final int MAX_NOTES = 100;
+    static final int MAX_NOTES_CHARS = 32 * 1024;
+    static final int MAX_TEXT_CHARS = 2000;
+
     private final MigrationPlan plan;
     private final Clock clock;
     private final Journal journal;
@@ -24,7 +31,9 @@ final class Recorder {
     private final List<PhaseTiming> phases = new ArrayList<>();
     private final List<StepTiming> steps = Collections.synchronizedList(new ArrayList<>());
     private final List<Failure> recoveryFailures = Collections.synchronizedList(new ArrayList<>());
-    private final List<String> notes = Collections.synchronizedList(new ArrayList<>());
+    private final List<String> notes = new ArrayList<>();
+    private int notesChars;
+    private long notesDropped;
     private Phase current;
     private Instant currentSince;
     private Instant pausedAt;
@@ -92,7 +101,8 @@ final class Recorder {
     }
 
     void step(StepTiming timing) {
-        steps.add(timing);
+        steps.add(new StepTiming(timing.device(), timing.type(), timing.step(), timing.startedAt(), timing.durationMs(),
+                timing.outcome(), bounded(timing.message())));
     }
 
     void deviceJournal(String deviceId, JournalStep step, JournalEvent event, String detail) {
@@ -100,15 +110,49 @@ final class Recorder {
     }
 
     void recoveryFailed(Failure failure) {
-        recoveryFailures.add(failure);
+        recoveryFailures.add(bounded(failure));
     }
 
     boolean recoveryClean() {
         return recoveryFailures.isEmpty();
     }
 
+    /** Adds a note unless the same one is there already or the notes are full (then it is counted). */
     void note(String note) {
-        notes.add(note);
+        String text = bounded(note);
+        synchronized (notes) {
+            if (notes.contains(text)) {
+                return;
+            }
+            if (notes.size() >= MAX_NOTES || notesChars + text.length() > MAX_NOTES_CHARS) {
+                notesDropped++;
+                return;
+            }
+            notes.add(text);
+            notesChars += text.length();
+        }
+    }
+
+    private List<String> notes() {
+        synchronized (notes) {
+            List<String> out = new ArrayList<>(notes);
+            if (notesDropped > 0) {
+                out.add(notesDropped + " more notes dropped");
+            }
+            return List.copyOf(out);
+        }
+    }
+
+    /** {@code text} cut to {@link #MAX_TEXT_CHARS}, saying how much was cut. */
+    static String bounded(String text) {
+        if (text == null || text.length() <= MAX_TEXT_CHARS) {
+            return text;
+        }
+        return text.substring(0, MAX_TEXT_CHARS) + "... (" + (text.length() - MAX_TEXT_CHARS) + " more characters)";
+    }
+
+    private static Failure bounded(Failure f) {
+        return f == null ? null : new Failure(f.phase(), f.device(), f.step(), bounded(f.message()));
     }
 
     /** The guest was paused at {@code at} (QEMU's STOP event); downtime runs from there. */
@@ -135,7 +179,7 @@ final class Recorder {
 
     MigrationReport finish(Result result, List<Blocker> blockers, Failure failure) {
         move(result.finalPhase());
-        journal.enter(result.finalPhase(), failure == null ? "" : failure.describe());
+        journal.enter(result.finalPhase(), failure == null ? "" : bounded(failure.describe()));
         listener.phase(plan.id(), result.finalPhase());
         return report(result, blockers, failure, false);
     }
@@ -143,7 +187,7 @@ final class Recorder {
     /** Ends FAILED with the owner unknown: the destination never said whether it took the VM. */
     MigrationReport finishOwnerUnknown(Failure failure) {
         move(Phase.FAILED);
-        journal.enterOwnerUnknown(failure.describe());
+        journal.enterOwnerUnknown(bounded(failure.describe()));
         listener.phase(plan.id(), Phase.FAILED);
         return report(Result.FAILED, List.of(), failure, true);
     }
@@ -153,7 +197,7 @@ final class Recorder {
         // A settlement, not a protocol step: the destination's answer may end a migration from any phase.
         closeCurrent(clock.instant());
         current = result.finalPhase();
-        journal.recovered(result.finalPhase(), failure == null ? String.join("; ", notes) : failure.describe());
+        journal.recovered(result.finalPhase(), failure == null ? bounded(String.join("; ", notes())) : bounded(failure.describe()));
         listener.phase(plan.id(), result.finalPhase());
         return report(result, List.of(), failure, false);
     }
@@ -163,8 +207,9 @@ final class Recorder {
         Long downtime = pausedAt != null && resumedAt != null ? Duration.between(pausedAt, resumedAt).toMillis() : null;
         return new MigrationReport(plan.id(), plan.vmName(), plan.sourceHost(), plan.destination(),
                 plan.mode().wireName(), result, startedAt, Duration.between(startedAt, end).toMillis(),
-                downtime, qemuDowntimeMs, List.copyOf(phases), List.copyOf(steps), List.copyOf(blockers),
-                failure, List.copyOf(recoveryFailures), ram, List.copyOf(notes), ownerUnknown, guestPaused);
+                downtime, qemuDowntimeMs, List.copyOf(phases), List.copyOf(steps),
+                blockers.stream().map(b -> new Blocker(b.side(), b.device(), bounded(b.reason()))).toList(),
+                bounded(failure), List.copyOf(recoveryFailures), ram, notes(), ownerUnknown, guestPaused);
     }
 
     private void closeCurrent(Instant now) {

@@ -10,6 +10,7 @@ import dev.ferry.device.QmpGuestControl;
 import dev.ferry.device.disk.DiskException;
 import dev.ferry.device.disk.DiskImage;
 import dev.ferry.device.disk.DiskImages;
+import dev.ferry.migration.MigrationReport.Failure;
 import dev.ferry.migration.RequestException.Kind;
 import dev.ferry.vm.DeviceSpec;
 import dev.ferry.vm.VmException;
@@ -69,6 +70,7 @@ public final class SourceMigrations {
         volatile Phase phase = Phase.CHECK;
         volatile RamProgress ram;
         final Map<String, Double> devices = new ConcurrentHashMap<>();
+        final ToolOutput.Collector tools = new ToolOutput.Collector();
 
         Live(String id, String vm, String peer, Mode mode, Instant startedAt) {
             this.id = id;
@@ -93,6 +95,9 @@ public final class SourceMigrations {
         public void device(String migrationId, DeviceEvent event) {
             if (event.fraction() != null) {
                 devices.put(event.device().id(), event.fraction());
+            }
+            if (event.toolCall() != null) {
+                tools.add(event.toolCall());
             }
         }
 
@@ -182,8 +187,9 @@ public final class SourceMigrations {
         live.put(id, run);
         Journal journal = new Journal(store, id, spec.name(), Role.SOURCE, peer, clock);
         workers.submit(() -> {
+            MigrationReport report = null;
             try (lease) {
-                MigrationReport report = coordinator.migrate(plan, source, dest, journal, run, run.cancel);
+                report = coordinator.migrate(plan, source, dest, journal, run, run.cancel);
                 settle(spec.name(), handle, report, onSuccess);
                 MigrationRecord ended = record(id, spec.name(), peer, mode, run.startedAt, report);
                 store.saveMigration(ended);
@@ -194,13 +200,64 @@ public final class SourceMigrations {
                 Thread.currentThread().interrupt();
                 log.warn("migration {} of vm '{}' interrupted (the agent is stopping); its journal says where it stood",
                         id, spec.name());
-            } catch (RuntimeException e) {
-                log.error("migration {} of vm '{}' failed unexpectedly", id, spec.name(), e);
+            } catch (Throwable t) {
+                // Whatever killed the worker (OutOfMemoryError, StackOverflowError, a listener's bug), the
+                // migration still gets a final result, or its history row would never say how it ended.
+                died(run, handle, journal, report, t);
             } finally {
+                if (!run.tools.isEmpty()) {
+                    run.tools.snapshot(id).write(ToolOutput.file(keptLogs, id), json);
+                }
                 live.remove(id);
             }
         });
         return run.status();
+    }
+
+    /**
+     * Records a migration whose worker died of {@code cause}: with its report when it had one, else
+     * failed in the phase it had reached, the VM recorded as its QEMU shows it.
+     */
+    private void died(Live run, VmHandle handle, Journal journal, MigrationReport report, Throwable cause) {
+        log.error("migration {} of vm '{}' died in {}: {}; recording it as {}", run.id, run.vm, run.phase.wireName(),
+                cause, report == null ? "failed" : report.result().wireName(), cause);
+        MigrationReport ended = report;
+        try {
+            if (ended == null) {
+                boolean left = !handle.isAlive() && run.phase.pastPointOfNoReturn();
+                Failure failure = new Failure(run.phase.wireName(), null, null, "the migration's worker died: " + cause
+                        + (left ? "; the guest had passed switchover and its QEMU here is gone, so it runs on "
+                        + run.peer : ""));
+                ended = new MigrationReport(run.id, run.vm, host, run.peer, run.mode.wireName(), Result.FAILED,
+                        run.startedAt, Duration.between(run.startedAt, clock.instant()).toMillis(), null, null,
+                        List.of(), List.of(), List.of(), failure, List.of(), run.ram, List.of(), false, false);
+                journal.enter(Phase.FAILED, failure.describe());
+                settleAfterDeath(run, handle);
+            }
+        } catch (Throwable t) {
+            cause.addSuppressed(t);
+            log.error("migration {} of vm '{}': recording its death failed too", run.id, run.vm, t);
+        }
+        try {
+            store.saveMigration(record(run.id, run.vm, run.peer, run.mode, run.startedAt, ended));
+        } catch (Throwable t) {
+            log.error("migration {} of vm '{}': its report cannot be stored ({}); storing its result alone", run.id,
+                    run.vm, t.toString());
+            store.saveMigration(new MigrationRecord(run.id, run.vm, Role.SOURCE, run.peer, run.mode, ended.result(), null,
+                    run.startedAt, clock.instant()));
+        }
+    }
+
+    /** Where the VM is after a worker died mid-way: as its QEMU shows, gone if it had passed switchover. */
+    private void settleAfterDeath(Live run, VmHandle handle) {
+        if (!handle.isAlive() && run.phase.pastPointOfNoReturn()) {
+            vms.forget(run.vm);
+            return;
+        }
+        MigrationReport unknown = new MigrationReport(run.id, run.vm, host, run.peer, run.mode.wireName(), Result.FAILED,
+                run.startedAt, 0, null, null, List.of(), List.of(), List.of(), null, List.of(), null, List.of(), false,
+                false);
+        settle(run.vm, handle, unknown, VmState.RUNNING);
     }
 
     /** Records where the VM is after the migration, as the report says. */
@@ -265,6 +322,19 @@ public final class SourceMigrations {
         }
         return status(store.findMigration(id).orElseThrow(() -> new RequestException(Kind.NOT_FOUND,
                 "migration '" + id + "' not found; 'ferry migration list' shows the known ones")));
+    }
+
+    /**
+     * What the tools of migration {@code id} printed: while it runs, the calls so far; once it
+     * ended, what was kept (no calls when no tool ran).
+     */
+    public ToolOutput toolOutput(String id) {
+        Live run = live.get(id);
+        if (run != null) {
+            return run.tools.snapshot(id);
+        }
+        show(id);
+        return ToolOutput.read(ToolOutput.file(keptLogs, id), json).orElse(new ToolOutput(id, List.of(), 0));
     }
 
     /** Asks a running migration to stop; it rolls back at once, or at its next phase boundary. */

@@ -24,6 +24,7 @@ import java.util.function.Consumer;
  * @param stdoutLine    called with each stdout line, in order, from a reader thread; may be null
  * @param stderrLine    called with each stderr line, in order, from a reader thread; may be null
  * @param stdin         bytes fed to the child's stdin; null for an empty stdin
+ * @param contained     whether everything the program starts ends with it (see {@link #containChildren()})
  */
 public record Command(
         List<String> argv,
@@ -33,7 +34,8 @@ public record Command(
         int captureBytes,
         Consumer<String> stdoutLine,
         Consumer<String> stderrLine,
-        byte[] stdin) {
+        byte[] stdin,
+        boolean contained) {
 
     /** PATH of every child: system directories only, so a caller's PATH cannot change what runs. */
     public static final String BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -70,7 +72,7 @@ public record Command(
     }
 
     public static Command of(List<String> argv) {
-        return new Command(argv, null, Map.of(), null, DEFAULT_CAPTURE_BYTES, null, null, null);
+        return new Command(argv, null, Map.of(), null, DEFAULT_CAPTURE_BYTES, null, null, null, false);
     }
 
     /** The program as named in argv, e.g. {@code qemu-img}. */
@@ -79,7 +81,7 @@ public record Command(
     }
 
     public Command workDir(Path dir) {
-        return new Command(argv, dir, env, timeout, captureBytes, stdoutLine, stderrLine, stdin);
+        return new Command(argv, dir, env, timeout, captureBytes, stdoutLine, stderrLine, stdin, contained);
     }
 
     public Command env(String key, String value) {
@@ -89,27 +91,37 @@ public record Command(
         Objects.requireNonNull(value, () -> "value of environment variable " + key);
         Map<String, String> added = new LinkedHashMap<>(env);
         added.put(key, value);
-        return new Command(argv, workDir, added, timeout, captureBytes, stdoutLine, stderrLine, stdin);
+        return new Command(argv, workDir, added, timeout, captureBytes, stdoutLine, stderrLine, stdin, contained);
     }
 
     public Command timeout(Duration limit) {
-        return new Command(argv, workDir, env, limit, captureBytes, stdoutLine, stderrLine, stdin);
+        return new Command(argv, workDir, env, limit, captureBytes, stdoutLine, stderrLine, stdin, contained);
     }
 
     public Command captureBytes(int bytes) {
-        return new Command(argv, workDir, env, timeout, bytes, stdoutLine, stderrLine, stdin);
+        return new Command(argv, workDir, env, timeout, bytes, stdoutLine, stderrLine, stdin, contained);
     }
 
     public Command onStdoutLine(Consumer<String> listener) {
-        return new Command(argv, workDir, env, timeout, captureBytes, listener, stderrLine, stdin);
+        return new Command(argv, workDir, env, timeout, captureBytes, listener, stderrLine, stdin, contained);
     }
 
     public Command onStderrLine(Consumer<String> listener) {
-        return new Command(argv, workDir, env, timeout, captureBytes, stdoutLine, listener, stdin);
+        return new Command(argv, workDir, env, timeout, captureBytes, stdoutLine, listener, stdin, contained);
     }
 
     public Command stdin(byte[] input) {
-        return new Command(argv, workDir, env, timeout, captureBytes, stdoutLine, stderrLine, input);
+        return new Command(argv, workDir, env, timeout, captureBytes, stdoutLine, stderrLine, input, contained);
+    }
+
+    /**
+     * Everything the program starts ends with it: it runs in a cgroup of its own (cgroup v2, where
+     * the host has one the runner may write) that is killed whole when the program exits, is
+     * killed or times out; without cgroup v2 its process group is killed then instead, and
+     * {@link ProcResult#containment()} says which it was.
+     */
+    public Command containChildren() {
+        return new Command(argv, workDir, env, timeout, captureBytes, stdoutLine, stderrLine, stdin, true);
     }
 
     /** Returns a copy, so the command stays immutable. */

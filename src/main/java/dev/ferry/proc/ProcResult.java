@@ -19,6 +19,7 @@ import java.util.Locale;
  * @param stdout    what it wrote to stdout (the tail)
  * @param stderr    what it wrote to stderr (the tail)
  * @param elapsed   from start to exit
+ * @param containment what ended the processes it started when it ended
  */
 public record ProcResult(
         List<String> argv,
@@ -27,10 +28,17 @@ public record ProcResult(
         boolean timedOut,
         Output stdout,
         Output stderr,
-        Duration elapsed) {
+        Duration elapsed,
+        Containment containment) {
 
     public ProcResult {
         argv = List.copyOf(argv);
+    }
+
+    /** The result of a command that was not contained. */
+    public ProcResult(List<String> argv, int exitCode, Integer signal, boolean timedOut, Output stdout, Output stderr,
+                      Duration elapsed) {
+        this(argv, exitCode, signal, timedOut, stdout, stderr, elapsed, Containment.NONE);
     }
 
     /** Exit 0, no signal, no timeout. */

@@ -14,15 +14,28 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Starts processes: argv only (never a shell), a clean environment, bounded capture of both
- * streams, and a timeout that kills the child's whole process group, so grandchildren die too.
+ * streams, and a timeout that kills the child's whole process group, so grandchildren die too. A
+ * {@linkplain Command#containChildren() contained} command also runs in a cgroup of its own, and
+ * everything in it is killed when the command ends.
  * The one place in Ferry that starts processes; thread-safe, share one instance.
  */
 public final class ProcessRunner {
     private static final Logger log = LoggerFactory.getLogger(ProcessRunner.class);
 
+    /** Writes the launcher's own pid into the cgroup named by $0, then becomes the command. */
+    private static final String JOIN_THEN_EXEC = "echo $$ > \"$0\" && exec \"$@\"";
+    private static final String SHELL = "/bin/sh";
+
     private final ScheduledThreadPoolExecutor watchdogs;
+    private final Cgroups cgroups;
 
     public ProcessRunner() {
+        this(null);
+    }
+
+    /** A runner that contains commands in {@code cgroups}; null: this host's, probed when first needed. */
+    ProcessRunner(Cgroups cgroups) {
+        this.cgroups = cgroups;
         watchdogs = new ScheduledThreadPoolExecutor(1, runnable -> {
             Thread thread = new Thread(runnable, "proc-timeouts");
             thread.setDaemon(true);
@@ -54,7 +67,14 @@ public final class ProcessRunner {
     public RunningProcess start(Command command) throws IOException {
         String path = command.env().getOrDefault("PATH", Command.BASE_PATH);
         checkRunnable(command, path);
-        List<String> argv = new ArrayList<>(command.argv().size() + 1);
+        Cgroups tree = !command.contained() ? null : cgroups != null ? cgroups : Cgroups.host();
+        Cgroups.Cgroup cgroup = tree != null && tree.available() ? tree.create() : null;
+        List<String> argv = new ArrayList<>(command.argv().size() + 6);
+        if (cgroup != null) {
+            // The launcher joins the cgroup before anything of the command runs, so no child can be
+            // forked outside it. The command's argv reaches exec as "$@", never parsed by the shell.
+            argv.addAll(List.of(SHELL, "-c", JOIN_THEN_EXEC, cgroup.procs().toString()));
+        }
         // setsid execs in place (a forked JVM child is never a group leader), so pid == pgid.
         argv.add(ProcessGroups.setsid());
         argv.addAll(command.argv());
@@ -74,9 +94,27 @@ public final class ProcessRunner {
         if (command.stdin() == null) {
             builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         }
-        Process process = builder.start();
+        Process process;
+        try {
+            process = builder.start();
+        } catch (IOException | RuntimeException e) {
+            if (cgroup != null) {
+                removeQuietly(cgroup);
+            }
+            throw e;
+        }
         log.debug("started pid {}: {}", process.pid(), command.argv());
-        return new RunningProcess(command, process, watchdogs);
+        Containment containment = !command.contained() ? Containment.NONE
+                : cgroup != null ? Containment.CGROUP : Containment.PROCESS_GROUP;
+        return new RunningProcess(command, process, watchdogs, containment, cgroup);
+    }
+
+    private static void removeQuietly(Cgroups.Cgroup cgroup) {
+        try {
+            cgroup.killAndRemove();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void checkRunnable(Command command, String path) throws IOException {

@@ -26,13 +26,18 @@ public final class RunningProcess {
     private final StreamPump stdout;
     private final StreamPump stderr;
     private final ScheduledFuture<?> watchdog;
+    private final Containment containment;
+    private final Cgroups.Cgroup cgroup;
     private volatile long exitNanos;
     private volatile boolean timedOut;
     private ProcResult result;
 
-    RunningProcess(Command command, Process process, ScheduledExecutorService watchdogs) {
+    RunningProcess(Command command, Process process, ScheduledExecutorService watchdogs, Containment containment,
+                   Cgroups.Cgroup cgroup) {
         this.command = command;
         this.process = process;
+        this.containment = containment;
+        this.cgroup = cgroup;
         String name = "proc-" + process.pid();
         this.stdout = StreamPump.start(name + "-stdout", process.getInputStream(), command.captureBytes(), command.stdoutLine());
         this.stderr = StreamPump.start(name + "-stderr", process.getErrorStream(), command.captureBytes(), command.stderrLine());
@@ -40,6 +45,11 @@ public final class RunningProcess {
             feedStdin(name, command.stdin());
         }
         process.onExit().thenRun(() -> exitNanos = System.nanoTime());
+        if (cgroup != null) {
+            // Its children end when it does, whether or not anyone awaits it; await() also does this
+            // before it returns, so an awaiting caller sees them gone.
+            process.onExit().thenRunAsync(this::endCgroupQuietly);
+        }
         this.watchdog = command.timeout() == null ? null
                 : watchdogs.schedule(this::timeOut, command.timeout().toNanos(), TimeUnit.NANOSECONDS);
     }
@@ -70,11 +80,35 @@ public final class RunningProcess {
         return Optional.of(finish());
     }
 
-    /** Kills the whole process group with SIGKILL: the child and everything it started. */
+    /**
+     * Kills the whole process group with SIGKILL: the child and everything it started (for a
+     * contained command, everything in its cgroup too).
+     */
     public void kill() {
+        if (cgroup != null) {
+            cgroup.killAll();
+        }
         ProcessGroups.killGroup(process.pid());
         // Covers the instant before setsid made the child a group leader.
         process.destroyForcibly();
+    }
+
+    /** What the command left running: its cgroup or its process group, killed now that it ended. */
+    private void endWhatItStarted() throws InterruptedException {
+        if (cgroup != null) {
+            cgroup.killAndRemove();
+        } else if (containment == Containment.PROCESS_GROUP) {
+            ProcessGroups.killGroup(process.pid());
+        }
+    }
+
+    /** Ends a cgroup's processes and removes it, when nobody awaits the command (its caller was interrupted). */
+    private void endCgroupQuietly() {
+        try {
+            cgroup.killAndRemove();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void timeOut() {
@@ -93,6 +127,7 @@ public final class RunningProcess {
         if (watchdog != null) {
             watchdog.cancel(false);
         }
+        endWhatItStarted();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_GRACE_MILLIS);
         boolean drained = stdout.awaitEnd(DRAIN_GRACE_MILLIS)
                 & stderr.awaitEnd(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
@@ -104,7 +139,7 @@ public final class RunningProcess {
         Integer signal = exit > 128 && exit <= 128 + 64 ? exit - 128 : null;
         long end = exitNanos != 0 ? exitNanos : System.nanoTime();
         result = new ProcResult(command.argv(), exit, signal, timedOut, stdout.output(), stderr.output(),
-                Duration.ofNanos(end - startNanos));
+                Duration.ofNanos(end - startNanos), containment);
         return result;
     }
 

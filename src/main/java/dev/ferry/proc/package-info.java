@@ -9,6 +9,13 @@
  * SIGKILL when the timeout passes; {@link dev.ferry.proc.RunningProcess#await()} then returns a
  * {@link dev.ferry.proc.ProcResult} whose {@code describe()} is the one line to put in an error.
  *
+ * <p>A command marked {@link dev.ferry.proc.Command#containChildren()} (every external migration
+ * tool) takes everything it started with it when it ends: it runs in a cgroup v2 of its own,
+ * created by {@code Cgroups} next to this JVM's cgroup and joined by a tiny launcher before the
+ * command execs, and when the command exits, is killed or times out the whole cgroup is killed,
+ * waited for and removed. Without a writable cgroup v2 the command's process group is killed
+ * instead, and {@link dev.ferry.proc.ProcResult#containment()} says which it was.
+ *
  * <p>{@link dev.ferry.proc.Processes} covers pids Ferry did not start in this JVM (daemons found
  * through pidfiles): liveness, signals, and the command line to check a pid was not recycled.
  */

@@ -166,4 +166,99 @@ class ToolRunnerTest {
         assertThatThrownBy(() -> runner.run(spec, ctx("tpm", "web1", "b"), Step.CHECK, null))
                 .hasMessageContaining("could not be started at check");
     }
+
+    @Test
+    void failingStep_withAShellTrace_quotesTheLastStderrLineThatIsNotATrace() throws Exception {
+        ToolSpec spec = ToolSpec.of(tool("set -x\nsize=$((1 + 1))\necho 'rsync: connection refused by peer' >&2\n"
+                + "echo 'syncing tpm0' >/dev/null\nexit 7"), ToolDialect.FERRY);
+
+        assertThatThrownBy(() -> runner.run(spec, ctx("tpm", "web1", "b"), Step.PRE_SUSPEND, null))
+                .hasMessageEndingWith("failed at pre-suspend: rsync: connection refused by peer (exit 7)");
+    }
+
+    @Test
+    void failingStep_aJsonErrorBeatsEveryOtherLine_evenFarBeforeTheEndOfAFlood() throws Exception {
+        ToolSpec spec = ToolSpec.of(tool("echo '{\"error\":\"bitstream checksum mismatch\"}'\n"
+                + "echo 'Error: something later' >&2\nyes '{\"message\":\"still going\"}' | head -c 3000000\nexit 1"),
+                ToolDialect.FERRY);
+
+        assertThatThrownBy(() -> runner.run(spec, ctx("tpm", "web1", "b"), Step.SYNC, null))
+                .hasMessageEndingWith("failed at sync: bitstream checksum mismatch (exit 1)");
+    }
+
+    @Test
+    void failingStep_aLineWithError_beatsTheLastStderrLine() throws Exception {
+        ToolSpec spec = ToolSpec.of(tool("echo 'Error: vtpm manager unreachable' >&2\necho 'cleaning up' >&2\nexit 1"),
+                ToolDialect.FERRY);
+
+        assertThatThrownBy(() -> runner.run(spec, ctx("tpm", "web1", "b"), Step.SYNC, null))
+                .hasMessageEndingWith("failed at sync: Error: vtpm manager unreachable (exit 1)");
+    }
+
+    @Test
+    void failingStep_silentTool_saysItSaidNothing_andOnlyStdout_quotesItsLastLine() throws Exception {
+        ToolSpec silent = ToolSpec.of(tool("exit 4"), ToolDialect.FERRY);
+        assertThatThrownBy(() -> runner.run(silent, ctx("tpm", "web1", "b"), Step.SYNC, null))
+                .hasMessageEndingWith("failed at sync: no output (exit 4)");
+
+        ToolSpec chatty = ToolSpec.of(tool("echo 'step one'\necho '{\"message\":\"slot 3 is busy\"}'\n"
+                + "echo '{\"progress\":0.2}'\nexit 4"), ToolDialect.FERRY);
+        assertThatThrownBy(() -> runner.run(chatty, ctx("tpm", "web1", "b"), Step.SYNC, null))
+                .hasMessageEndingWith("failed at sync: slot 3 is busy (exit 4)");
+    }
+
+    @Test
+    void refusalAtCheck_withATracedShell_givesTheRealReason() throws Exception {
+        ToolSpec spec = ToolSpec.of(tool("set -x\nfree=0\necho 'no free slot on the destination card' >&2\nexit 2"),
+                ToolDialect.FERRY);
+
+        Verdict verdict = new ExternalToolController(runner, spec).check(ctx("tpm", "web1", "b"));
+
+        assertThat(verdict.reason()).endsWith("says no: no free slot on the destination card");
+    }
+
+    @Test
+    void select_isThePublicEntryPoint_withTheSameRules() {
+        assertThat(ToolMessages.select(ToolDialect.FERRY, "{\"progress\":1}\n", "+ echo hi\n++ date\nreal reason\n+ exit 1\n"))
+                .isEqualTo("real reason");
+        assertThat(ToolMessages.select(ToolDialect.FERRY, "a\n{\"error\":\"json says\"}\nb\n", "Error: plain\n"))
+                .isEqualTo("json says");
+        assertThat(ToolMessages.select(ToolDialect.XEN, "{\"error\":\"not json to xen\"}\n", ""))
+                .isEqualTo("{\"error\":\"not json to xen\"}");
+        assertThat(ToolMessages.select(ToolDialect.FERRY, "", "+ true\n")).isNull();
+        assertThat(ToolMessages.select(ToolDialect.FERRY, "x".repeat(5000), "")).hasSizeLessThan(1100).endsWith("more characters)");
+    }
+
+    @Test
+    void aFloodOfMessagesAndProgress_isPassedOnBounded_withTheLastMessageAndACount() throws Exception {
+        ToolSpec spec = ToolSpec.of(tool("i=0\nwhile [ $i -lt 3000 ]; do echo '{\"message\":\"m'$i'\",\"progress\":0.'$((i % 10))'}'; "
+                + "i=$((i + 1)); done\necho '{\"message\":\"the end\"}'"), ToolDialect.FERRY);
+
+        runner.run(spec, ctx("tpm", "web1", "b"), Step.PRE_SUSPEND, null);
+
+        List<String> messages = events.stream().filter(e -> e.message() != null).map(DeviceEvent::message).toList();
+        assertThat(messages).hasSize(ToolRunner.MAX_MESSAGES + 2);
+        assertThat(messages.get(ToolRunner.MAX_MESSAGES)).isEqualTo("the end");
+        long progress = events.stream().filter(e -> e.fraction() != null).count();
+        assertThat(progress).isEqualTo(ToolRunner.MAX_PROGRESS);
+        assertThat(messages.get(messages.size() - 1)).isEqualTo("at pre-suspend: " + (3001 - ToolRunner.MAX_MESSAGES - 1)
+                + " more messages dropped, " + (3000 - ToolRunner.MAX_PROGRESS) + " more progress updates dropped");
+    }
+
+    @Test
+    void aChildTheToolLeftBehind_isGoneWhenTheStepEnds() throws Exception {
+        Path pid = dir.resolve("child.pid");
+        ToolSpec spec = ToolSpec.of(tool("setsid sh -c 'echo $$ > " + pid + "; exec sleep 900' &\n"
+                + "while [ ! -s " + pid + " ]; do sleep 0.01; done\nexit 0"), ToolDialect.FERRY);
+
+        ToolRunner.Outcome outcome = runner.run(spec, ctx("tpm", "web1", "b"), Step.PRE_SUSPEND, null);
+
+        long child = Long.parseLong(Files.readString(pid).strip());
+        if (outcome.result().containment() == dev.ferry.proc.Containment.CGROUP) {
+            assertThat(dev.ferry.proc.Processes.isAlive(child)).as("the setsid child of the tool").isFalse();
+        } else {
+            dev.ferry.proc.Processes.kill(child);
+            assertThat(events).extracting(DeviceEvent::message).anySatisfy(m -> assertThat(m).contains("process group only"));
+        }
+    }
 }

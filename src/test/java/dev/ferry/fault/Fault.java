@@ -10,6 +10,13 @@ enum Fault {
     TOOL_SIGNAL("tool-signal", "signal", "the tool SIGKILLs itself"),
     TOOL_FLOOD("tool-flood", "flood", "the tool writes " + FakeTool.FLOOD_BYTES / (1024 * 1024)
             + " MiB of text lines to stdout, then exits 1 (a failure, so the cell also checks the report stays small)"),
+    TOOL_JSON_FLOOD("tool-json-flood", "json-flood:2", "the tool writes 2 MiB of JSON message lines (about 30,000)"
+            + " and as much of progress lines, half as much plain text on stdout and on stderr, then a last message, and"
+            + " exits 0 (small enough for the " + FaultRun.STEP_TIMEOUT.toSeconds() + " s step timeout; ToolOutputIT"
+            + " floods 40 MiB): the migration must complete with a report under 64 KiB that says how many were dropped"),
+    TOOL_CHILD_ESCAPE("tool-child-escape", "escape", "the tool leaves three sleeping children (one in its process"
+            + " group, one that called setsid, one double-forked) and exits 0: the migration must complete and all"
+            + " three must be dead when it ended"),
     SOURCE_AGENT_KILL("source-agent-kill", null, "SIGKILL to the source agent's JVM (its QEMU, swtpm and tool live on),"
             + " then the agent is restarted on the same data directory and port"),
     DEST_AGENT_KILL("dest-agent-kill", null, "the same for the destination agent"),
@@ -34,5 +41,10 @@ enum Fault {
 
     boolean isToolFault() {
         return toolBehaviour != null;
+    }
+
+    /** A tool fault after which the tool still exits 0: the step succeeds and the migration completes. */
+    boolean toolSucceeds() {
+        return this == TOOL_JSON_FLOOD || this == TOOL_CHILD_ESCAPE;
     }
 }

@@ -42,7 +42,7 @@ class FaultMatrixIT {
             ? Set.of(System.getProperty("ferry.faultCells").split(",")) : Set.of(
             "check/tool-exit-1", "in-prepare/dest-agent-kill", "prepare/dest-qemu-kill", "pre-suspend/tool-hang", "pre-suspend/source-agent-kill",
             "ram-copy/cancel", "post-suspend/tool-signal", "sync/tool-flood", "switchover/link-cut",
-            "cleanup/dest-agent-kill");
+            "cleanup/dest-agent-kill", "post-suspend/tool-json-flood", "pre-suspend/tool-child-escape");
 
     private final List<CellResult> results = new ArrayList<>();
     private Lab lab;

@@ -84,6 +84,12 @@ final class FaultRun {
             JsonNode status = awaitEnd(from, id);
             outcome = status.path("phase").asText("?");
             problems.addAll(expectations(row, fault, status, cancelStatus));
+            if (fault == Fault.TOOL_CHILD_ESCAPE) {
+                List<Long> alive = lab.tool().escapedPids().stream().filter(Processes::isAlive).toList();
+                if (lab.tool().escapedPids().size() != 3 || !alive.isEmpty()) {
+                    problems.add("of the tool's children " + lab.tool().escapedPids() + " these outlived its step: " + alive);
+                }
+            }
             problems.addAll(new Invariants(lab, guest).check(from, to, id));
             if (!problems.isEmpty()) {
                 problems.add("the source's report: " + reportSummary(status));
@@ -260,7 +266,17 @@ final class FaultRun {
             return out;
         }
         JsonNode report = status.path("report");
-        if (fault.isToolFault()) {
+        if (fault.toolSucceeds()) {
+            if (!result.equals("completed")) {
+                out.add("the tool succeeded at " + row.toolStep + " but the migration ended " + result);
+            }
+            if (report.toString().length() > 64 * 1024) {
+                out.add("the report holds " + report.toString().length() + " characters of the tool's output");
+            }
+            if (fault == Fault.TOOL_JSON_FLOOD && !report.path("notes").toString().contains("more messages dropped")) {
+                out.add("the report does not say how many of the tool's messages were dropped");
+            }
+        } else if (fault.isToolFault()) {
             if (result.equals("completed")) {
                 out.add("the migration completed although the tool failed at " + row.toolStep);
             }

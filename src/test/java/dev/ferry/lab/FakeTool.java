@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import org.awaitility.core.ConditionTimeoutException;
 
 /**
@@ -17,18 +18,28 @@ import org.awaitility.core.ConditionTimeoutException;
  * {@code hang} (sleeps past its timeout), {@code signal} (SIGKILLs itself), {@code flood} (about
  * 50 MB on stdout, then exit 1) and {@code hold} (waits while the hold file exists, so a test can
  * act while the migration is in that step; it gives up by itself after a minute so nothing
- * outlives a broken run).
+ * outlives a broken run). Two more behaviours succeed but misbehave on the way: {@code json-flood}
+ * (tens of MB of JSON {@code message} and {@code progress} lines, plain text and stderr lines, then
+ * a last message and exit 0) and {@code escape} (leaves three {@code sleep}s behind: one in its process group, one
+ * under {@code setsid} and one after a double fork, their pids in {@link #escapedPids}, then exit
+ * 0). The step {@code all} makes the tool misbehave at every step but recover.
  */
 public final class FakeTool {
     public static final long FLOOD_BYTES = 50L * 1024 * 1024;
     /** What {@code hang} runs, so a test can look for it: {@code pgrep -fx}. */
     public static final String HANG_COMMAND = "sleep 600";
+    /**
+     * MiB of each kind of JSON line (message, progress) {@code json-flood} writes, and twice the MiB
+     * of plain text on stdout and on stderr; {@code json-flood:N} writes N MiB instead.
+     */
+    public static final int JSON_FLOOD_MIB = 12;
 
     private final Path script;
     private final Path control;
     private final Path calls;
     private final Path holdFile;
     private final Path heldFile;
+    private final Path escaped;
 
     private FakeTool(Path dir) {
         this.script = dir.resolve("fake-tool");
@@ -36,6 +47,7 @@ public final class FakeTool {
         this.calls = dir.resolve("fake-tool.calls");
         this.holdFile = dir.resolve("fake-tool.hold");
         this.heldFile = dir.resolve("fake-tool.held");
+        this.escaped = dir.resolve("fake-tool.escaped");
     }
 
     /** Writes the script into {@code dir}; every step succeeds until told otherwise. */
@@ -48,6 +60,7 @@ public final class FakeTool {
                 line=$(cat '%2$s' 2>/dev/null)
                 case "$line" in
                   "$step":*) behaviour=${line#"$step":};;
+                  all:*) [ "$step" != recover ] || exit 0; behaviour=${line#all:};;
                   *) exit 0;;
                 esac
                 case "$behaviour" in
@@ -58,6 +71,22 @@ public final class FakeTool {
                   hang) exec %3$s;;
                   signal) kill -KILL $$;;
                   flood) yes 'flood flood flood flood flood flood flood flood flood flood flood' | head -c %4$d; exit 1;;
+                  json-flood*)
+                    mib=${behaviour#json-flood}; mib=${mib#:}; [ -n "$mib" ] || mib=%7$d
+                    yes '{"message":"copying block group of the device, still going strong"}' | head -c $((mib * 1048576)); echo
+                    yes '{"progress":0.5}' | head -c $((mib * 1048576)); echo
+                    yes 'plain text progress line from the tool' | head -c $((mib * 524288)); echo
+                    yes 'a stderr line from the tool' | head -c $((mib * 524288)) >&2
+                    echo '{"message":"done flooding at '"$step"'"}'
+                    exit 0;;
+                  escape)
+                    before=$(cat '%8$s' 2>/dev/null | wc -l)
+                    sleep 6001 & echo $! >> '%8$s'
+                    setsid sh -c 'echo $$ >> "$0"; exec sleep 6002' '%8$s' &
+                    ( sh -c 'echo $$ >> "$0"; exec sleep 6003' '%8$s' & ) &
+                    i=0
+                    while [ "$(wc -l < '%8$s')" -lt $((before + 3)) ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+                    exit 0;;
                   hold)
                     echo "$step" > '%5$s'
                     i=0
@@ -66,7 +95,8 @@ public final class FakeTool {
                     exit 0;;
                 esac
                 exit 0
-                """.formatted(tool.calls, tool.control, HANG_COMMAND, FLOOD_BYTES, tool.heldFile, tool.holdFile));
+                """.formatted(tool.calls, tool.control, HANG_COMMAND, FLOOD_BYTES, tool.heldFile, tool.holdFile,
+                        JSON_FLOOD_MIB, tool.escaped));
         Files.setPosixFilePermissions(tool.script, PosixFilePermissions.fromString("rwxr-xr-x"));
         tool.reset();
         return tool;
@@ -116,11 +146,21 @@ public final class FakeTool {
         return Files.exists(calls) ? Files.readString(calls) : "";
     }
 
+    /** The pids of the processes {@code escape} left behind so far. */
+    public List<Long> escapedPids() throws IOException {
+        if (!Files.exists(escaped)) {
+            return List.of();
+        }
+        return Files.readAllLines(escaped).stream().map(String::strip).filter(l -> !l.isEmpty()).map(Long::parseLong)
+                .toList();
+    }
+
     /** Every step succeeds again, and the calls so far are forgotten. */
     public void reset() throws IOException {
         release();
         Files.writeString(control, "none");
         Files.deleteIfExists(heldFile);
         Files.deleteIfExists(calls);
+        Files.deleteIfExists(escaped);
     }
 }

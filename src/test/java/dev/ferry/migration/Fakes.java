@@ -135,6 +135,8 @@ final class Fakes {
         final Log log;
         boolean running = true;
         boolean failRamCopy;
+        /** Thrown from the RAM copy, as a thread that overflows its stack or exhausts the heap would. */
+        Error errorInRamCopy;
         boolean failCompletion;
         boolean cancelDuringRamCopy;
         boolean failCancel;
@@ -169,6 +171,9 @@ final class Fakes {
             }
             if (failRamCopy) {
                 throw new MigrationException("migration did not converge");
+            }
+            if (errorInRamCopy != null) {
+                throw errorInRamCopy;
             }
             log.add("qemu pre-switchover");
             return java.time.Instant.now();

@@ -11,9 +11,18 @@ import java.util.Optional;
 final class MemoryStore implements MigrationStore {
     final List<JournalEntry> entries = new ArrayList<>();
     final Map<String, MigrationRecord> migrations = new LinkedHashMap<>();
+    /** Thrown once, by the next journal entry that enters a final phase. */
+    RuntimeException failFinalJournalOnce;
+    /** Thrown once, by the next save of a migration with a result. */
+    Error failFinalSaveOnce;
 
     @Override
     public synchronized void appendJournal(JournalEntry entry) {
+        if (failFinalJournalOnce != null && entry.event() == JournalEvent.ENTER && entry.phase().isFinal()) {
+            RuntimeException e = failFinalJournalOnce;
+            failFinalJournalOnce = null;
+            throw e;
+        }
         entries.add(entry);
     }
 
@@ -24,6 +33,11 @@ final class MemoryStore implements MigrationStore {
 
     @Override
     public synchronized void saveMigration(MigrationRecord migration) {
+        if (failFinalSaveOnce != null && migration.result() != null) {
+            Error e = failFinalSaveOnce;
+            failFinalSaveOnce = null;
+            throw e;
+        }
         migrations.put(migration.id(), migration);
     }
 

@@ -145,6 +145,17 @@ class MigrationCoordinatorTest {
     }
 
     @Test
+    void anErrorDuringTheRamCopy_rollsBackLikeAFailure_andNamesIt() throws Exception {
+        source.errorInRamCopy = new StackOverflowError();
+
+        MigrationReport report = migrate();
+
+        assertThat(report.result()).isEqualTo(Result.ROLLED_BACK);
+        assertThat(report.failure().message()).isEqualTo("the migration ran into java.lang.StackOverflowError");
+        assertThat(log.lines).containsSubsequence("qemu cancel", "recover d2 pre-suspend", "dest abort", "source resume");
+    }
+
+    @Test
     void prepareFailure_recoversNoDevice_butTearsDownTheDestination() throws Exception {
         dest.failPrepare = true;
 

@@ -147,4 +147,35 @@ class RecorderTest {
         });
         assertThat(rec.current()).isEqualTo(Phase.COMPLETED);
     }
+
+    @Test
+    void notes_areBoundedInCountAndSize_keptOnceEach_andTheReportSaysHowManyWereDropped() {
+        Recorder rec = recorder();
+        rec.enterCheck(true);
+        for (int i = 0; i < 100_000; i++) {
+            rec.note("fpga0: copying block " + i);
+            rec.note("fpga0: the same line each time");
+        }
+
+        MigrationReport report = rec.finish(Result.REFUSED, List.of(), null);
+
+        assertThat(report.notes()).hasSize(Recorder.MAX_NOTES + 1);
+        assertThat(report.notes()).filteredOn(n -> n.equals("fpga0: the same line each time")).hasSize(1);
+        assertThat(report.notes().get(Recorder.MAX_NOTES)).isEqualTo((200_000 - Recorder.MAX_NOTES - 99_999)
+                + " more notes dropped");
+    }
+
+    @Test
+    void longTexts_areCutInTheReportAndTheJournal_sayingByHowMuch() {
+        Recorder rec = recorder();
+        rec.enterCheck(true);
+        rec.note("n".repeat(10_000));
+
+        MigrationReport report = rec.finish(Result.FAILED, List.of(), new Failure("check", null, null, "x".repeat(50_000)));
+
+        assertThat(report.notes().get(0)).hasSizeLessThan(Recorder.MAX_TEXT_CHARS + 40).endsWith("(8000 more characters)");
+        assertThat(report.failure().message()).hasSizeLessThan(Recorder.MAX_TEXT_CHARS + 40)
+                .endsWith("(48000 more characters)");
+        assertThat(store.journal("m1")).allSatisfy(e -> assertThat(e.detail().length()).isLessThan(Recorder.MAX_TEXT_CHARS + 40));
+    }
 }

@@ -121,6 +121,38 @@ class SourceMigrationsTest {
     }
 
     @Test
+    void migrate_whoseWorkerDiesOfAnErrorStoringTheReport_stillRecordsHowItEnded() throws Exception {
+        vmHere(true);
+        store.failFinalSaveOnce = new OutOfMemoryError("Java heap space");
+        String id = migrate().id();
+
+        workers.runAll();
+
+        assertThat(record(id).result()).isEqualTo(Result.COMPLETED);
+        assertThat(source.show(id).running()).isFalse();
+        assertThat(source.show(id).phase()).isEqualTo("completed");
+        assertThat(vms.leases).isEmpty();
+    }
+
+    @Test
+    void migrate_whoseWorkerDiesMidWay_isRecordedFailed_withTheReason() throws Exception {
+        vmHere(true);
+        store.failFinalJournalOnce = new IllegalStateException("a listener broke");
+        String id = migrate().id();
+
+        workers.runAll();
+
+        assertThat(record(id).result()).isEqualTo(Result.FAILED);
+        MigrationStatus shown = source.show(id);
+        assertThat(shown.running()).isFalse();
+        assertThat(shown.report().failure().message()).contains("worker died").contains("a listener broke")
+                .contains("passed switchover");
+        assertThat(store.phases(id)).last().isEqualTo(Phase.FAILED);
+        assertThat(vms.defined("web1")).as("the guest had left: its QEMU here was quit").isFalse();
+        assertThat(vms.leases).isEmpty();
+    }
+
+    @Test
     void migrate_thatRollsBack_recordsTheVmRunningAgain() throws Exception {
         vmHere(true);
         peer.refuse("prepare", 500, "failed", "swtpm failed to start");

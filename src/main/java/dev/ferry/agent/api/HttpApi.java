@@ -45,6 +45,7 @@ import org.slf4j.LoggerFactory;
  * POST   /v1/migrations           MigrateRequest -> 202 MigrationStatus; a dry run answers 200 with its report
  * GET    /v1/migrations/{id}      MigrationStatus (with the report once it ended)
  * POST   /v1/migrations/{id}/cancel   MigrationStatus
+ * GET    /v1/migrations/{id}/tool-output   ToolOutput: what each call of an external tool printed (kept tails)
  * POST   /v1/peer/migrations/{id}/check|prepare|switchover|abort   PeerProtocol.Request (agent to agent)
  * GET    /v1/peer/migrations/{id}/ownership   whether this host took the VM (a recovering source asks)
  * GET    /v1/events               server-sent events "vm-state", data VmEvent
@@ -123,6 +124,7 @@ public final class HttpApi {
                 path("{id}", () -> {
                     get(ctx -> ctx.json(migrations.source().show(migrationId(ctx))));
                     post("cancel", ctx -> ctx.json(migrations.source().cancel(migrationId(ctx))));
+                    get("tool-output", ctx -> ctx.json(migrations.source().toolOutput(migrationId(ctx))));
                 });
             });
             path("peer/migrations/{id}", () -> {
