@@ -21,8 +21,15 @@ public final class ProcessRunner {
     private static final Logger log = LoggerFactory.getLogger(ProcessRunner.class);
 
     private final ScheduledThreadPoolExecutor watchdogs;
+    private final ProcessObserver observer;
 
     public ProcessRunner() {
+        this(ProcessObserver.NONE);
+    }
+
+    /** A runner that lets {@code observer} see (and extend) every command and how each process ended. */
+    public ProcessRunner(ProcessObserver observer) {
+        this.observer = observer;
         watchdogs = new ScheduledThreadPoolExecutor(1, runnable -> {
             Thread thread = new Thread(runnable, "proc-timeouts");
             thread.setDaemon(true);
@@ -51,7 +58,8 @@ public final class ProcessRunner {
     }
 
     /** Starts {@code command} and returns at once; its timeout, if any, is enforced in the background. */
-    public RunningProcess start(Command command) throws IOException {
+    public RunningProcess start(Command requested) throws IOException {
+        Command command = observer.starting(requested);
         String path = command.env().getOrDefault("PATH", Command.BASE_PATH);
         checkRunnable(command, path);
         List<String> argv = new ArrayList<>(command.argv().size() + 1);
@@ -76,7 +84,7 @@ public final class ProcessRunner {
         }
         Process process = builder.start();
         log.debug("started pid {}: {}", process.pid(), command.argv());
-        return new RunningProcess(command, process, watchdogs);
+        return new RunningProcess(command, process, watchdogs, observer);
     }
 
     private static void checkRunnable(Command command, String path) throws IOException {

@@ -26,13 +26,15 @@ public final class RunningProcess {
     private final StreamPump stdout;
     private final StreamPump stderr;
     private final ScheduledFuture<?> watchdog;
+    private final ProcessObserver observer;
     private volatile long exitNanos;
     private volatile boolean timedOut;
     private ProcResult result;
 
-    RunningProcess(Command command, Process process, ScheduledExecutorService watchdogs) {
+    RunningProcess(Command command, Process process, ScheduledExecutorService watchdogs, ProcessObserver observer) {
         this.command = command;
         this.process = process;
+        this.observer = observer;
         String name = "proc-" + process.pid();
         this.stdout = StreamPump.start(name + "-stdout", process.getInputStream(), command.captureBytes(), command.stdoutLine());
         this.stderr = StreamPump.start(name + "-stderr", process.getErrorStream(), command.captureBytes(), command.stderrLine());
@@ -93,6 +95,7 @@ public final class RunningProcess {
         if (watchdog != null) {
             watchdog.cancel(false);
         }
+        observer.exited(command, process.pid());
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_GRACE_MILLIS);
         boolean drained = stdout.awaitEnd(DRAIN_GRACE_MILLIS)
                 & stderr.awaitEnd(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
@@ -105,6 +108,7 @@ public final class RunningProcess {
         long end = exitNanos != 0 ? exitNanos : System.nanoTime();
         result = new ProcResult(command.argv(), exit, signal, timedOut, stdout.output(), stderr.output(),
                 Duration.ofNanos(end - startNanos));
+        observer.finished(command, result);
         return result;
     }
 
