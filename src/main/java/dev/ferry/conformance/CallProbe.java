@@ -1,0 +1,83 @@
+package dev.ferry.conformance;
+
+import dev.ferry.device.ToolDialect;
+import dev.ferry.proc.Command;
+import dev.ferry.proc.ProcResult;
+import dev.ferry.proc.ProcessObserver;
+import dev.ferry.proc.Processes;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Watches each run of the tool: gives it the scratch directory as working directory, {@code HOME}
+ * and {@code TMPDIR}, and a marker variable of its own; the moment the tool exits, before anything
+ * reaps its process group, finds every process that still carries the marker, notes and kills it.
+ * When it finished, hands the result to the call and reads the output against the contract.
+ */
+final class CallProbe implements ProcessObserver {
+    /** The variable that marks every process of one call, and everything that inherits its environment. */
+    static final String MARKER = "FERRY_TOOL_CHECK_CALL";
+
+    private final ThreadLocal<ToolCall> current = new ThreadLocal<>();
+    private final AtomicLong calls = new AtomicLong();
+    private final String runToken = Long.toHexString(System.nanoTime()) + "-" + ProcessHandle.current().pid();
+    private final Scratch scratch;
+    private final ToolDialect dialect;
+    private final int outputCap;
+
+    CallProbe(Scratch scratch, ToolDialect dialect, int outputCap) {
+        this.scratch = scratch;
+        this.dialect = dialect;
+        this.outputCap = outputCap;
+    }
+
+    /** Attributes the processes this thread starts to {@code call} until {@link #end}. */
+    void begin(ToolCall call) {
+        current.set(call);
+    }
+
+    void end() {
+        current.remove();
+    }
+
+    @Override
+    public Command starting(Command command) {
+        ToolCall call = current.get();
+        if (call == null) {
+            return command;
+        }
+        call.argv(command.argv());
+        return command.workDir(scratch.work())
+                .env("HOME", scratch.home().toString())
+                .env("TMPDIR", scratch.tmp().toString())
+                .env(MARKER, runToken + "-" + calls.incrementAndGet());
+    }
+
+    @Override
+    public void exited(Command command, long pid) {
+        ToolCall call = current.get();
+        String marker = command.env().get(MARKER);
+        if (call == null || marker == null) {
+            return;
+        }
+        for (long left : Processes.withEnvironment(MARKER, marker)) {
+            if (left == pid) {
+                continue;
+            }
+            String what = Processes.commandLine(left).orElse("(gone)");
+            call.leftover("pid " + left + " " + what);
+            call.problem("left a process running after the tool exited: '" + what + "' (the check killed it);"
+                    + " wait for everything the tool starts, or hand long work to a service of its own");
+            Processes.kill(left);
+        }
+    }
+
+    @Override
+    public void finished(Command command, ProcResult result) {
+        ToolCall call = current.get();
+        if (call == null) {
+            return;
+        }
+        call.result(result);
+        OutputContract.breaches(dialect, result, outputCap).forEach(call::problem);
+    }
+}

@@ -1,0 +1,146 @@
+package dev.ferry.conformance;
+
+import dev.ferry.device.DeviceContext;
+import dev.ferry.device.DeviceController;
+import dev.ferry.device.DeviceException;
+import dev.ferry.device.Step;
+import dev.ferry.device.Verdict;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The tool's own controller as a migration binds it, watched: each call the sequence makes is
+ * recorded with what Ferry made of it, a scenario can count the tool's step as failed after the
+ * tool did its work, and the last recovery can be repeated. It must pass every method of
+ * {@link DeviceController} on, so that the sequence treats the tool exactly as it would unwatched
+ * ({@code WatchedToolTest} holds it to that).
+ */
+final class WatchedTool implements DeviceController {
+    private final DeviceController tool;
+    private final CallProbe probe;
+    private final Scratch scratch;
+    private final Step failAfter;
+    private final List<ToolCall> calls = new ArrayList<>();
+    private DeviceContext lastRecoverCtx;
+    private Step lastRecoverStep;
+
+    /** @param failAfter the step counted as failed once the tool finished it, or null */
+    WatchedTool(DeviceController tool, CallProbe probe, Scratch scratch, Step failAfter) {
+        this.tool = tool;
+        this.probe = probe;
+        this.scratch = scratch;
+        this.failAfter = failAfter;
+    }
+
+    /** The calls so far, in the order they were made. */
+    synchronized List<ToolCall> calls() {
+        return List.copyOf(calls);
+    }
+
+    /** Whether the sequence recovered the tool. */
+    synchronized boolean recovered() {
+        return lastRecoverCtx != null;
+    }
+
+    @Override
+    public Verdict check(DeviceContext ctx) throws DeviceException {
+        Map<String, String> before = scratch.snapshot();
+        ToolCall call = begin(Step.CHECK.toolName());
+        Verdict verdict;
+        try {
+            verdict = tool.check(ctx);
+        } catch (DeviceException | RuntimeException e) {
+            call.said(e.getMessage(), true);
+            throw e;
+        } finally {
+            probe.end();
+        }
+        call.said(verdict.migratable() ? null : verdict.reason(), !verdict.migratable());
+        List<String> changes = Scratch.changes(before, scratch.snapshot(), 5);
+        if (!changes.isEmpty()) {
+            call.problem("step 0 changed files (" + String.join(", ", changes) + "); a check must have no side effects");
+        }
+        return verdict;
+    }
+
+    @Override
+    public void preSuspend(DeviceContext ctx) throws DeviceException {
+        step(Step.PRE_SUSPEND, () -> tool.preSuspend(ctx));
+    }
+
+    @Override
+    public void awaitPreSuspend(DeviceContext ctx) throws DeviceException {
+        tool.awaitPreSuspend(ctx);
+    }
+
+    @Override
+    public void postSuspend(DeviceContext ctx) throws DeviceException {
+        step(Step.POST_SUSPEND, () -> tool.postSuspend(ctx));
+    }
+
+    @Override
+    public void sync(DeviceContext ctx) throws DeviceException {
+        step(Step.SYNC, () -> tool.sync(ctx));
+    }
+
+    @Override
+    public void recover(DeviceContext ctx, Step lastGoodStep) throws DeviceException {
+        synchronized (this) {
+            lastRecoverCtx = ctx;
+            lastRecoverStep = lastGoodStep;
+        }
+        call("recover after " + lastGoodStep.toolName(), () -> tool.recover(ctx, lastGoodStep));
+    }
+
+    @Override
+    public void afterResume(DeviceContext ctx) throws DeviceException {
+        tool.afterResume(ctx);
+    }
+
+    /** Calls the last recovery again with the same arguments: a recovery may be retried after a crash. */
+    void recoverAgain() {
+        DeviceContext ctx;
+        Step step;
+        synchronized (this) {
+            ctx = lastRecoverCtx;
+            step = lastRecoverStep;
+        }
+        try {
+            call("recover again after " + step.toolName(), () -> tool.recover(ctx, step));
+        } catch (DeviceException e) {
+            // Recorded on the call; the check reports it.
+        }
+    }
+
+    private interface Action {
+        void run() throws DeviceException;
+    }
+
+    private void step(Step step, Action action) throws DeviceException {
+        call(step.toolName(), action);
+        if (step == failAfter) {
+            throw new DeviceException("the check counts " + step.toolName() + " as failed after the tool finished it");
+        }
+    }
+
+    private void call(String label, Action action) throws DeviceException {
+        ToolCall call = begin(label);
+        try {
+            action.run();
+            call.said(null, false);
+        } catch (DeviceException | RuntimeException e) {
+            call.said(e.getMessage(), true);
+            throw e;
+        } finally {
+            probe.end();
+        }
+    }
+
+    private synchronized ToolCall begin(String label) {
+        ToolCall call = new ToolCall(label);
+        calls.add(call);
+        probe.begin(call);
+        return call;
+    }
+}
