@@ -5,6 +5,9 @@ import dev.ferry.proc.Command;
 import dev.ferry.proc.ProcResult;
 import dev.ferry.proc.ProcessObserver;
 import dev.ferry.proc.Processes;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -16,6 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class CallProbe implements ProcessObserver {
     /** The variable that marks every process of one call, and everything that inherits its environment. */
     static final String MARKER = "FERRY_TOOL_CHECK_CALL";
+    private static final int MAX_ROUNDS = 10;
 
     private final ThreadLocal<ToolCall> current = new ThreadLocal<>();
     private final AtomicLong calls = new AtomicLong();
@@ -59,15 +63,23 @@ final class CallProbe implements ProcessObserver {
         if (call == null || marker == null) {
             return;
         }
-        for (long left : Processes.withEnvironment(MARKER, marker)) {
-            if (left == pid) {
-                continue;
+        // Again until none is found: a leftover may start another before it is killed.
+        Set<Long> killed = new HashSet<>();
+        for (int round = 0; round < MAX_ROUNDS; round++) {
+            List<Long> found = Processes.withEnvironment(MARKER, marker);
+            found.removeIf(p -> p == pid || killed.contains(p));
+            if (found.isEmpty()) {
+                break;
             }
-            String what = Processes.commandLine(left).orElse("(gone)");
-            call.leftover("pid " + left + " " + what);
-            call.problem("left a process running after the tool exited: '" + what + "' (the check killed it);"
-                    + " wait for everything the tool starts, or hand long work to a service of its own");
-            Processes.kill(left);
+            for (long left : found) {
+                call.leftover("pid " + left + " " + Processes.commandLine(left).orElse("(exiting)"));
+                Processes.kill(left);
+                killed.add(left);
+            }
+        }
+        if (!killed.isEmpty()) {
+            call.problem("left a process running after the tool exited (the check killed it); wait for everything"
+                    + " the tool starts, or hand long work to a service of its own");
         }
     }
 

@@ -5,8 +5,10 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -25,46 +27,67 @@ public final class CheckReport {
         this.runs = List.copyOf(runs);
     }
 
+    /** Every scenario that ran, in order. */
+    List<ScenarioRun> runs() {
+        return runs;
+    }
+
     /** Whether the tool passed every scenario without a problem. */
     public boolean conforms() {
         return problems().isEmpty();
     }
 
-    /** Each problem once, in the order first seen, with the scenarios it showed in: {@code problem (scenarios 2, 5)}. */
+    /**
+     * Each problem once, in the order first seen, with the calls and scenarios it showed in:
+     * {@code problem (at pre-suspend, sync; scenarios 1, 5)}.
+     */
     public List<String> problems() {
-        Map<String, List<Integer>> seen = new LinkedHashMap<>();
+        Map<String, Seen> seen = new LinkedHashMap<>();
         for (int i = 0; i < runs.size(); i++) {
             ScenarioRun run = runs.get(i);
             for (ToolCall call : run.calls()) {
                 if (call.failed() && !call.label().equals("check")) {
-                    note(seen, call.label() + " failed: " + call.message(), i);
+                    note(seen, call.label() + " failed: " + call.message(), null, i);
                 }
                 for (String p : call.problems()) {
-                    note(seen, call.label() + ": " + p, i);
+                    note(seen, p, call.label(), i);
                 }
             }
             if (run.refused()) {
                 note(seen, "step 0 refused the device" + refusal(run)
-                        + "; the check needs a tool that accepts it to try the other steps", i);
+                        + "; the check needs a tool that accepts it to try the other steps", null, i);
             }
-            for (String p : run.problems()) {
-                note(seen, p, i);
+            for (ScenarioRun.Finding f : run.problems()) {
+                note(seen, f.problem(), null, i);
             }
         }
         if (runs.stream().allMatch(r -> r.calls().isEmpty())) {
-            note(seen, "the tool was never called; is the class right for this dialect?", 0);
+            note(seen, "the tool was never called; is the class right for this dialect?", null, 0);
         }
         List<String> problems = new ArrayList<>();
-        seen.forEach((text, in) -> problems.add(text + " (scenario" + (in.size() > 1 ? "s " : " ")
-                + String.join(", ", in.stream().map(n -> Integer.toString(n + 1)).toList()) + ")"));
+        seen.forEach((text, where) -> problems.add(text + " (" + where + ")"));
         return problems;
     }
 
-    private static void note(Map<String, List<Integer>> seen, String text, int scenario) {
-        List<Integer> in = seen.computeIfAbsent(text, t -> new ArrayList<>());
-        if (!in.contains(scenario)) {
-            in.add(scenario);
+    /** The calls and scenarios one problem showed in. */
+    private static final class Seen {
+        final Set<String> calls = new LinkedHashSet<>();
+        final Set<Integer> scenarios = new LinkedHashSet<>();
+
+        @Override
+        public String toString() {
+            String in = "scenario" + (scenarios.size() > 1 ? "s " : " ")
+                    + String.join(", ", scenarios.stream().map(n -> Integer.toString(n + 1)).toList());
+            return calls.isEmpty() ? in : "at " + String.join(", ", calls) + "; " + in;
         }
+    }
+
+    private static void note(Map<String, Seen> seen, String text, String call, int scenario) {
+        Seen where = seen.computeIfAbsent(text, t -> new Seen());
+        if (call != null) {
+            where.calls.add(call);
+        }
+        where.scenarios.add(scenario);
     }
 
     private static String refusal(ScenarioRun run) {
@@ -85,8 +108,8 @@ public final class CheckReport {
             for (ToolCall call : run.calls()) {
                 printCall(out, call);
             }
-            for (String p : run.problems()) {
-                out.println("     ! " + p);
+            for (ScenarioRun.Finding f : run.problems()) {
+                out.println("     ! " + f.problem() + (f.detail().isEmpty() ? "" : " [" + f.detail() + "]"));
             }
         }
         out.println();

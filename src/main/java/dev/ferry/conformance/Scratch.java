@@ -20,7 +20,8 @@ import java.util.stream.Stream;
 /**
  * The check's scratch directory: the tool's working directory, {@code HOME} and {@code TMPDIR},
  * and the destination's directory (save files, the paths a disk tool fills). A snapshot of it
- * tells whether step 0 had side effects and whether a recovery undid what the steps did.
+ * tells whether step 0 had side effects and whether a recovery undid what the steps did. It is
+ * emptied between scenarios.
  */
 final class Scratch implements AutoCloseable {
     private final Path root;
@@ -99,9 +100,11 @@ final class Scratch implements AutoCloseable {
         return changes;
     }
 
-    /** Removes everything in the destination's directory, so one scenario's save or disk does not meet the next. */
-    void clearDestination() throws IOException {
-        deleteBelow(destination());
+    /** Empties every directory, so that what one scenario left does not meet the next. */
+    void clear() throws IOException {
+        for (Path dir : List.of(work(), home(), tmp(), destination())) {
+            deleteBelow(dir);
+        }
     }
 
     @Override

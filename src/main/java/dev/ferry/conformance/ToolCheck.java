@@ -104,30 +104,30 @@ public final class ToolCheck {
         MigrationReport report = coordinator.migrate(plan, new StagedSource(clock,
                         scenario.failing() == Scenario.Failing.QEMU_AFTER_SYNC), destination,
                 Journal.discarding(plan.id(), VM, clock), MigrationListener.NONE, new Cancellation());
-        List<String> problems = new ArrayList<>();
+        List<ScenarioRun.Finding> problems = new ArrayList<>();
         if (report.result() == Result.ROLLED_BACK || report.result() == Result.FAILED) {
             judgeRollback(options.dialect(), scratch, tool, before, problems);
         }
         List<ToolCall> calls = tool.calls();
         boolean expected = report.result() == (scenario.completes() ? Result.COMPLETED : Result.ROLLED_BACK);
         if (!expected && report.result() != Result.REFUSED && calls.stream().noneMatch(ToolCall::failed)) {
-            problems.add("the migration ended " + report.result().wireName()
-                    + (report.failure() == null ? "" : ": " + report.failure().describe()));
+            problems.add(new ScenarioRun.Finding("the migration ended " + report.result().wireName(),
+                    report.failure() == null ? "" : report.failure().describe()));
         }
-        scratch.clearDestination();
+        scratch.clear();
         return new ScenarioRun(scenario, report.result(), calls, problems);
     }
 
     /** After a rollback the scratch directory must be as before the migration, and stay so when the recovery is repeated. */
     private static void judgeRollback(ToolDialect dialect, Scratch scratch, WatchedTool tool,
-                                      Map<String, String> before, List<String> problems) {
+                                      Map<String, String> before, List<ScenarioRun.Finding> problems) {
         Map<String, String> rolledBack = scratch.snapshot();
         List<String> left = Scratch.changes(before, rolledBack, MAX_CHANGES);
         if (!left.isEmpty()) {
             String flag = dialect == ToolDialect.XEN ? "-recover" : "--step recover";
-            problems.add("after the rollback the scratch directory differs from before the migration ("
-                    + String.join(", ", left) + "); recover must undo what the steps did (does the tool ignore "
-                    + flag + " and do the step again?)");
+            problems.add(new ScenarioRun.Finding("after the rollback the scratch directory differs from before the"
+                    + " migration; recover must undo what the steps did (does the tool ignore " + flag
+                    + " and do the step again?)", String.join(", ", left)));
         }
         if (!tool.recovered()) {
             return;
@@ -135,8 +135,8 @@ public final class ToolCheck {
         tool.recoverAgain();
         List<String> changed = Scratch.changes(rolledBack, scratch.snapshot(), MAX_CHANGES);
         if (!changed.isEmpty()) {
-            problems.add("a repeated recover changed files (" + String.join(", ", changed)
-                    + "); recover must be idempotent: Ferry repeats it after a crash");
+            problems.add(new ScenarioRun.Finding("a repeated recover changed files; recover must be idempotent:"
+                    + " Ferry repeats it after a crash", String.join(", ", changed)));
         }
     }
 }

@@ -102,7 +102,7 @@ public final class ToolTemplate {
             post-suspend)
                 # Step 2: the guest is paused. Copy what changed; other devices run their step 2 meanwhile.
                 echo post-suspend >> "$state"
-                json progress 1
+                echo '{"progress":1}'
                 ;;
             sync)
                 # Step 3: finish what step 2 started. After this the guest resumes at the destination,
