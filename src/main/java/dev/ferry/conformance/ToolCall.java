@@ -14,6 +14,7 @@ final class ToolCall {
     private ProcResult result;
     private String message;
     private boolean failed;
+    private volatile String note;
     private final List<String> leftovers = new ArrayList<>();
     private final List<String> problems = new ArrayList<>();
 
@@ -47,6 +48,15 @@ final class ToolCall {
     void said(String message, boolean failed) {
         this.message = message;
         this.failed = failed;
+    }
+
+    /** The last message the tool reported while the call ran (from its output reader's thread). */
+    void note(String message) {
+        note = message;
+    }
+
+    String note() {
+        return note;
     }
 
     String message() {

@@ -1,5 +1,6 @@
 package dev.ferry.conformance;
 
+import dev.ferry.device.DeviceEvent;
 import dev.ferry.device.DeviceRef;
 import dev.ferry.device.ExternalToolController;
 import dev.ferry.device.Mode;
@@ -103,7 +104,7 @@ public final class ToolCheck {
         Map<String, String> before = scratch.snapshot();
         MigrationReport report = coordinator.migrate(plan, new StagedSource(clock,
                         scenario.failing() == Scenario.Failing.QEMU_AFTER_SYNC), destination,
-                Journal.discarding(plan.id(), VM, clock), MigrationListener.NONE, new Cancellation());
+                Journal.discarding(plan.id(), VM, clock), messagesOf(device, tool), new Cancellation());
         List<ScenarioRun.Finding> problems = new ArrayList<>();
         if (report.result() == Result.ROLLED_BACK || report.result() == Result.FAILED) {
             judgeRollback(options.dialect(), scratch, tool, before, problems);
@@ -116,6 +117,18 @@ public final class ToolCheck {
         }
         scratch.clear();
         return new ScenarioRun(scenario, report.result(), calls, problems);
+    }
+
+    /** Passes what the tool's device says to the call under way, as the report would note it. */
+    private static MigrationListener messagesOf(DeviceRef device, WatchedTool tool) {
+        return new MigrationListener() {
+            @Override
+            public void device(String migrationId, DeviceEvent event) {
+                if (event.device().equals(device) && event.message() != null) {
+                    tool.said(event.message());
+                }
+            }
+        };
     }
 
     /** After a rollback the scratch directory must be as before the migration, and stay so when the recovery is repeated. */

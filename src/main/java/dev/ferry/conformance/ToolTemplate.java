@@ -103,6 +103,7 @@ public final class ToolTemplate {
                 # Step 2: the guest is paused. Copy what changed; other devices run their step 2 meanwhile.
                 echo post-suspend >> "$state"
                 echo '{"progress":1}'
+                json message "post-suspend done"
                 ;;
             sync)
                 # Step 3: finish what step 2 started. After this the guest resumes at the destination,

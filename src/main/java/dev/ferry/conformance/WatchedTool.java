@@ -22,6 +22,8 @@ final class WatchedTool implements DeviceController {
     private final Scratch scratch;
     private final Step failAfter;
     private final List<ToolCall> calls = new ArrayList<>();
+    /** The call under way; the tool is one device, so at most one call runs at a time. */
+    private volatile ToolCall inProgress;
     private DeviceContext lastRecoverCtx;
     private Step lastRecoverStep;
 
@@ -36,6 +38,14 @@ final class WatchedTool implements DeviceController {
     /** The calls so far, in the order they were made. */
     synchronized List<ToolCall> calls() {
         return List.copyOf(calls);
+    }
+
+    /** A message the tool reported during its call under way ({@code {"message":...}}), as Ferry notes it. */
+    void said(String message) {
+        ToolCall call = inProgress;
+        if (call != null) {
+            call.note(message);
+        }
     }
 
     /** Whether the sequence recovered the tool. */
@@ -54,7 +64,7 @@ final class WatchedTool implements DeviceController {
             call.said(e.getMessage(), true);
             throw e;
         } finally {
-            probe.end();
+            end();
         }
         call.said(verdict.migratable() ? null : verdict.reason(), !verdict.migratable());
         List<String> changes = Scratch.changes(before, scratch.snapshot(), 5);
@@ -128,12 +138,12 @@ final class WatchedTool implements DeviceController {
         ToolCall call = begin(label);
         try {
             action.run();
-            call.said(null, false);
+            call.said(call.note(), false);
         } catch (DeviceException | RuntimeException e) {
             call.said(e.getMessage(), true);
             throw e;
         } finally {
-            probe.end();
+            end();
         }
     }
 
@@ -141,6 +151,12 @@ final class WatchedTool implements DeviceController {
         ToolCall call = new ToolCall(label);
         calls.add(call);
         probe.begin(call);
+        inProgress = call;
         return call;
+    }
+
+    private void end() {
+        inProgress = null;
+        probe.end();
     }
 }

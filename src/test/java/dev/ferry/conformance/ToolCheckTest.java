@@ -156,6 +156,34 @@ class ToolCheckTest {
     }
 
     @Test
+    void failingStep_isReportedWithWhatFerryWouldShow() throws Exception {
+        Path tool = broken(ToolDialect.FERRY, "tpm", "echo pre-suspend > \"$state\"", "fail \"the key store is locked\"");
+
+        CheckReport report = check(tool, ToolDialect.FERRY, "tpm", Mode.LIVE);
+
+        ToolCall step1 = report.runs().get(0).calls().get(1);
+        assertThat(step1.label()).isEqualTo("pre-suspend");
+        assertThat(step1.failed()).isTrue();
+        assertThat(step1.result().exitCode()).isEqualTo(1);
+        assertThat(step1.message()).contains("the key store is locked");
+        assertThat(report.problems()).anySatisfy(p -> assertThat(p)
+                .startsWith("pre-suspend failed: ").contains("the key store is locked"));
+    }
+
+    @Test
+    void messagesOfASucceedingStep_areWhatFerryNotes() throws Exception {
+        Path tool = dir.resolve("tool");
+        ToolTemplate.write(tool, ToolDialect.FERRY, "tpm");
+
+        CheckReport report = check(tool, ToolDialect.FERRY, "tpm", Mode.LIVE);
+
+        ToolCall step2 = report.runs().get(0).calls().get(2);
+        assertThat(step2.label()).isEqualTo("post-suspend");
+        assertThat(step2.message()).isEqualTo("post-suspend done");
+        assertThat(step2.failed()).isFalse();
+    }
+
+    @Test
     void toolThatRefusesAtStep0_stopsAfterOneScenario_withItsReason() throws Exception {
         Path tool = write("refuses", "#!/bin/sh\necho '{\"error\":\"no key for this host\"}'\nexit 2\n");
 
