@@ -87,7 +87,7 @@ public final class ToolCheck {
         DeviceRef device = options.device();
         List<MigrationPlan.Unit> units = List.of(
                 new MigrationPlan.Unit(Neighbour.BEFORE, new Neighbour(scenario.neighbourFailsAt(true))),
-                new MigrationPlan.Unit(device, tool),
+                new MigrationPlan.Unit(device, tool.bound()),
                 new MigrationPlan.Unit(Neighbour.AFTER, new Neighbour(scenario.neighbourFailsAt(false))));
         String destinationName;
         Destination destination;

@@ -5,6 +5,9 @@ import dev.ferry.device.DeviceController;
 import dev.ferry.device.DeviceException;
 import dev.ferry.device.Step;
 import dev.ferry.device.Verdict;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -12,9 +15,9 @@ import java.util.Map;
 /**
  * The tool's own controller as a migration binds it, watched: each call the sequence makes is
  * recorded with what Ferry made of it, a scenario can count the tool's step as failed after the
- * tool did its work, and the last recovery can be repeated. It must pass every method of
- * {@link DeviceController} on, so that the sequence treats the tool exactly as it would unwatched
- * ({@code WatchedToolTest} holds it to that).
+ * tool did its work, and the last recovery can be repeated. The migration gets {@link #bound()},
+ * which passes every other method of {@link DeviceController} to the tool unchanged, so that the
+ * sequence treats the tool exactly as it would unwatched, whatever the contract comes to ask.
  */
 final class WatchedTool implements DeviceController {
     private final DeviceController tool;
@@ -33,6 +36,30 @@ final class WatchedTool implements DeviceController {
         this.probe = probe;
         this.scratch = scratch;
         this.failAfter = failAfter;
+    }
+
+    /** The controller to bind: the methods this class declares are watched, every other goes to the tool. */
+    DeviceController bound() {
+        return (DeviceController) Proxy.newProxyInstance(DeviceController.class.getClassLoader(),
+                new Class<?>[] {DeviceController.class}, this::route);
+    }
+
+    private Object route(Object proxy, Method method, Object[] args) throws Throwable {
+        Object target = watches(method) ? this : tool;
+        try {
+            return method.invoke(target, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
+    private static boolean watches(Method method) {
+        try {
+            WatchedTool.class.getDeclaredMethod(method.getName(), method.getParameterTypes());
+            return true;
+        } catch (NoSuchMethodException e) {
+            return false;
+        }
     }
 
     /** The calls so far, in the order they were made. */
@@ -80,11 +107,6 @@ final class WatchedTool implements DeviceController {
     }
 
     @Override
-    public void awaitPreSuspend(DeviceContext ctx) throws DeviceException {
-        tool.awaitPreSuspend(ctx);
-    }
-
-    @Override
     public void postSuspend(DeviceContext ctx) throws DeviceException {
         step(Step.POST_SUSPEND, () -> tool.postSuspend(ctx));
     }
@@ -101,11 +123,6 @@ final class WatchedTool implements DeviceController {
             lastRecoverStep = lastGoodStep;
         }
         call("recover after " + lastGoodStep.toolName(), () -> tool.recover(ctx, lastGoodStep));
-    }
-
-    @Override
-    public void afterResume(DeviceContext ctx) throws DeviceException {
-        tool.afterResume(ctx);
     }
 
     /** Calls the last recovery again with the same arguments: a recovery may be retried after a crash. */

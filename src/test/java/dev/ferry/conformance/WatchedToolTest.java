@@ -1,30 +1,85 @@
 package dev.ferry.conformance;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ferry.device.DeviceContext;
 import dev.ferry.device.DeviceController;
-import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
-import java.util.Arrays;
+import dev.ferry.device.DeviceException;
+import dev.ferry.device.DeviceRef;
+import dev.ferry.device.Mode;
+import dev.ferry.device.Step;
+import dev.ferry.device.ToolDialect;
+import dev.ferry.device.Verdict;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class WatchedToolTest {
+    @TempDir
+    Path dir;
 
-    /**
-     * The sequence may ask a controller more than its steps (which sequence it needs, say); a
-     * method the wrapper inherited as a default would answer for the wrapper, not for the tool.
-     */
-    @Test
-    void everyControllerMethod_isPassedOnToTheTool() throws Exception {
-        for (Method m : DeviceController.class.getMethods()) {
-            if (Modifier.isStatic(m.getModifiers())) {
-                continue;
-            }
-            Method own = WatchedTool.class.getMethod(m.getName(), m.getParameterTypes());
-            assertThat(own.getDeclaringClass()).as("WatchedTool must override %s", m.getName())
-                    .isEqualTo(WatchedTool.class);
+    private final List<String> seen = new ArrayList<>();
+    private final DeviceContext ctx = new DeviceContext("vm", "uuid", new DeviceRef("tpm0", "tpm", "external"),
+            Mode.LIVE, "host-b", e -> {});
+
+    /** A controller that notes which of its methods were called. */
+    private final DeviceController tool = new DeviceController() {
+        @Override
+        public Verdict check(DeviceContext c) {
+            seen.add("check");
+            return Verdict.ok();
         }
-        assertThat(Arrays.stream(DeviceController.class.getMethods()).map(Method::getName))
-                .contains("check", "preSuspend", "recover");
+
+        @Override
+        public void preSuspend(DeviceContext c) {
+            seen.add("preSuspend");
+        }
+
+        @Override
+        public void awaitPreSuspend(DeviceContext c) throws DeviceException {
+            seen.add("awaitPreSuspend");
+            throw new DeviceException("copy fell behind");
+        }
+
+        @Override
+        public void recover(DeviceContext c, Step lastGood) {
+            seen.add("recover " + lastGood.toolName());
+        }
+    };
+
+    @Test
+    void bound_watchesTheSteps_andPassesEveryOtherMethodToTheTool_withItsException() throws Exception {
+        try (Scratch scratch = Scratch.create(dir)) {
+            WatchedTool watched = new WatchedTool(tool, new CallProbe(scratch, ToolDialect.FERRY, 1024), scratch, null);
+            DeviceController bound = watched.bound();
+
+            bound.check(ctx);
+            bound.preSuspend(ctx);
+            assertThatThrownBy(() -> bound.awaitPreSuspend(ctx)).isInstanceOf(DeviceException.class)
+                    .hasMessage("copy fell behind");
+            bound.recover(ctx, Step.PRE_SUSPEND);
+            watched.recoverAgain();
+
+            assertThat(seen).containsExactly("check", "preSuspend", "awaitPreSuspend", "recover pre-suspend",
+                    "recover pre-suspend");
+            assertThat(watched.calls()).extracting(ToolCall::label)
+                    .containsExactly("check", "pre-suspend", "recover after pre-suspend", "recover again after pre-suspend");
+        }
+    }
+
+    @Test
+    void failAfter_countsTheStepAsFailed_onceTheToolFinishedIt() throws Exception {
+        try (Scratch scratch = Scratch.create(dir)) {
+            WatchedTool watched = new WatchedTool(tool, new CallProbe(scratch, ToolDialect.FERRY, 1024), scratch,
+                    Step.PRE_SUSPEND);
+
+            assertThatThrownBy(() -> watched.bound().preSuspend(ctx)).isInstanceOf(DeviceException.class)
+                    .hasMessage("the check counts pre-suspend as failed after the tool finished it");
+            assertThat(seen).containsExactly("preSuspend");
+            assertThat(watched.calls()).singleElement().satisfies(c -> assertThat(c.failed()).isFalse());
+        }
     }
 }
