@@ -95,6 +95,7 @@ public final class RunningProcess {
         if (watchdog != null) {
             watchdog.cancel(false);
         }
+        // First, before anything reaps what the process left: the observer may be looking for exactly that.
         observer.exited(command, process.pid());
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_GRACE_MILLIS);
         boolean drained = stdout.awaitEnd(DRAIN_GRACE_MILLIS)
