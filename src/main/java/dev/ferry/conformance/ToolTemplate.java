@@ -49,7 +49,6 @@ public final class ToolTemplate {
             #   - step 0 (check) looks and touches nothing;
             #   - recover undoes whatever the steps did, may come for a device that did nothing yet,
             #     and may come twice: it must be idempotent.
-            set -eu
             """;
 
     private static final String FERRY = HEAD + """
@@ -59,6 +58,7 @@ public final class ToolTemplate {
             #               --vm NAME --vm-uuid UUID --mode live|save --destination HOST_OR_FILE
             #               [--last-good-step STEP] [--destination-path PATH]
             # Stdout lines that are JSON objects are read: {"progress":0.5}, {"message":"..."}, {"error":"..."}.
+            set -eu
 
             # json KEY TEXT: one JSON object on one line of stdout.
             json() {
@@ -129,6 +129,7 @@ public final class ToolTemplate {
             # last step that completed and the tool undoes the steps up to it. In save mode DEST is the
             # save file's path. A vbd tool finds the path it fills in $FERRY_DESTINATION_PATH.
             # A stdout line containing 'Error' fails the step, as does a non-zero exit.
+            set -eu
 
             fail() { echo "Error: $1"; exit 1; }
 
