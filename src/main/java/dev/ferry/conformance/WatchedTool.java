@@ -94,6 +94,7 @@ final class WatchedTool implements DeviceController {
             end();
         }
         call.said(verdict.migratable() ? null : verdict.reason(), !verdict.migratable());
+        forgetIfNotRun(call);
         List<String> changes = Scratch.changes(before, scratch.snapshot(), 5);
         if (!changes.isEmpty()) {
             call.problem("step 0 changed files (" + String.join(", ", changes) + "); a check must have no side effects");
@@ -156,6 +157,7 @@ final class WatchedTool implements DeviceController {
         try {
             action.run();
             call.said(call.note(), false);
+            forgetIfNotRun(call);
         } catch (DeviceException | RuntimeException e) {
             call.said(e.getMessage(), true);
             throw e;
@@ -170,6 +172,16 @@ final class WatchedTool implements DeviceController {
         probe.begin(call);
         inProgress = call;
         return call;
+    }
+
+    /**
+     * Forgets a call in which the tool never ran and nothing failed: the controller answered for
+     * the tool (a sequence that does not call it at step 0), so the tool was not called at all.
+     */
+    private synchronized void forgetIfNotRun(ToolCall call) {
+        if (call.argv().isEmpty() && !call.failed()) {
+            calls.remove(call);
+        }
     }
 
     private void end() {

@@ -65,8 +65,8 @@ class WatchedToolTest {
 
             assertThat(seen).containsExactly("check", "preSuspend", "awaitPreSuspend", "recover pre-suspend",
                     "recover pre-suspend");
-            assertThat(watched.calls()).extracting(ToolCall::label)
-                    .containsExactly("check", "pre-suspend", "recover after pre-suspend", "recover again after pre-suspend");
+            // This controller starts no process, so the tool was never run: no call is recorded.
+            assertThat(watched.calls()).isEmpty();
         }
     }
 
@@ -79,7 +79,7 @@ class WatchedToolTest {
             assertThatThrownBy(() -> watched.bound().preSuspend(ctx)).isInstanceOf(DeviceException.class)
                     .hasMessage("the check counts pre-suspend as failed after the tool finished it");
             assertThat(seen).containsExactly("preSuspend");
-            assertThat(watched.calls()).singleElement().satisfies(c -> assertThat(c.failed()).isFalse());
+            assertThat(watched.calls()).isEmpty();
         }
     }
 }
