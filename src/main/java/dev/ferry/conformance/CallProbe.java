@@ -21,7 +21,7 @@ final class CallProbe implements ProcessObserver {
     static final String MARKER = "FERRY_TOOL_CHECK_CALL";
     private static final int MAX_ROUNDS = 10;
 
-    private final ThreadLocal<ToolCall> current = new ThreadLocal<>();
+    private final ThreadLocal<CheckedCall> current = new ThreadLocal<>();
     private final AtomicLong calls = new AtomicLong();
     private final String runToken = Long.toHexString(System.nanoTime()) + "-" + ProcessHandle.current().pid();
     private final Scratch scratch;
@@ -35,7 +35,7 @@ final class CallProbe implements ProcessObserver {
     }
 
     /** Attributes the processes this thread starts to {@code call} until {@link #end}. */
-    void begin(ToolCall call) {
+    void begin(CheckedCall call) {
         current.set(call);
     }
 
@@ -45,7 +45,7 @@ final class CallProbe implements ProcessObserver {
 
     @Override
     public Command starting(Command command) {
-        ToolCall call = current.get();
+        CheckedCall call = current.get();
         if (call == null) {
             return command;
         }
@@ -58,7 +58,7 @@ final class CallProbe implements ProcessObserver {
 
     @Override
     public void exited(Command command, long pid) {
-        ToolCall call = current.get();
+        CheckedCall call = current.get();
         String marker = command.env().get(MARKER);
         if (call == null || marker == null) {
             return;
@@ -85,7 +85,7 @@ final class CallProbe implements ProcessObserver {
 
     @Override
     public void finished(Command command, ProcResult result) {
-        ToolCall call = current.get();
+        CheckedCall call = current.get();
         if (call == null) {
             return;
         }

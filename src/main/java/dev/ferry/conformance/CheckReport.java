@@ -45,7 +45,7 @@ public final class CheckReport {
         Map<String, Seen> seen = new LinkedHashMap<>();
         for (int i = 0; i < runs.size(); i++) {
             ScenarioRun run = runs.get(i);
-            for (ToolCall call : run.calls()) {
+            for (CheckedCall call : run.calls()) {
                 if (call.failed() && !call.label().equals("check")) {
                     note(seen, call.label() + " failed: " + call.message(), null, i);
                 }
@@ -105,7 +105,7 @@ public final class CheckReport {
             ScenarioRun run = runs.get(i);
             out.println();
             out.println((i + 1) + ". " + run.scenario().title() + ": " + run.result().wireName());
-            for (ToolCall call : run.calls()) {
+            for (CheckedCall call : run.calls()) {
                 printCall(out, call);
             }
             for (ScenarioRun.Finding f : run.problems()) {
@@ -129,7 +129,7 @@ public final class CheckReport {
         return runs.stream().mapToInt(r -> r.calls().size()).sum();
     }
 
-    private static void printCall(PrintWriter out, ToolCall call) {
+    private static void printCall(PrintWriter out, CheckedCall call) {
         ProcResult r = call.result();
         String status = call.failed() ? (call.label().equals("check") ? "refused" : "FAILED") : "ok";
         String ended = r == null ? "no end" : r.timedOut() ? "timeout" : r.signal() != null ? "signal " + r.signal()

@@ -109,9 +109,9 @@ public final class ToolCheck {
         if (report.result() == Result.ROLLED_BACK || report.result() == Result.FAILED) {
             judgeRollback(options.dialect(), scratch, tool, before, problems);
         }
-        List<ToolCall> calls = tool.calls();
+        List<CheckedCall> calls = tool.calls();
         boolean expected = report.result() == (scenario.completes() ? Result.COMPLETED : Result.ROLLED_BACK);
-        if (!expected && report.result() != Result.REFUSED && calls.stream().noneMatch(ToolCall::failed)) {
+        if (!expected && report.result() != Result.REFUSED && calls.stream().noneMatch(CheckedCall::failed)) {
             problems.add(new ScenarioRun.Finding("the migration ended " + report.result().wireName(),
                     report.failure() == null ? "" : report.failure().describe()));
         }

@@ -24,9 +24,9 @@ final class WatchedTool implements DeviceController {
     private final CallProbe probe;
     private final Scratch scratch;
     private final Step failAfter;
-    private final List<ToolCall> calls = new ArrayList<>();
+    private final List<CheckedCall> calls = new ArrayList<>();
     /** The call under way; the tool is one device, so at most one call runs at a time. */
-    private volatile ToolCall inProgress;
+    private volatile CheckedCall inProgress;
     private DeviceContext lastRecoverCtx;
     private Step lastRecoverStep;
 
@@ -63,13 +63,13 @@ final class WatchedTool implements DeviceController {
     }
 
     /** The calls so far, in the order they were made. */
-    synchronized List<ToolCall> calls() {
+    synchronized List<CheckedCall> calls() {
         return List.copyOf(calls);
     }
 
     /** A message the tool reported during its call under way ({@code {"message":...}}), as Ferry notes it. */
     void said(String message) {
-        ToolCall call = inProgress;
+        CheckedCall call = inProgress;
         if (call != null) {
             call.note(message);
         }
@@ -83,7 +83,7 @@ final class WatchedTool implements DeviceController {
     @Override
     public Verdict check(DeviceContext ctx) throws DeviceException {
         Map<String, String> before = scratch.snapshot();
-        ToolCall call = begin(Step.CHECK.toolName());
+        CheckedCall call = begin(Step.CHECK.toolName());
         Verdict verdict;
         try {
             verdict = tool.check(ctx);
@@ -153,7 +153,7 @@ final class WatchedTool implements DeviceController {
     }
 
     private void call(String label, Action action) throws DeviceException {
-        ToolCall call = begin(label);
+        CheckedCall call = begin(label);
         try {
             action.run();
             call.said(call.note(), false);
@@ -166,8 +166,8 @@ final class WatchedTool implements DeviceController {
         }
     }
 
-    private synchronized ToolCall begin(String label) {
-        ToolCall call = new ToolCall(label);
+    private synchronized CheckedCall begin(String label) {
+        CheckedCall call = new CheckedCall(label);
         calls.add(call);
         probe.begin(call);
         inProgress = call;
@@ -178,7 +178,7 @@ final class WatchedTool implements DeviceController {
      * Forgets a call in which the tool never ran and nothing failed: the controller answered for
      * the tool (a sequence that does not call it at step 0), so the tool was not called at all.
      */
-    private synchronized void forgetIfNotRun(ToolCall call) {
+    private synchronized void forgetIfNotRun(CheckedCall call) {
         if (call.argv().isEmpty() && !call.failed()) {
             calls.remove(call);
         }

@@ -67,7 +67,7 @@ class ToolCheckTest {
 
         assertThat(report.problems()).isEmpty();
         assertThat(report.conforms()).isTrue();
-        List<String> labels = report.runs().stream().flatMap(r -> r.calls().stream()).map(ToolCall::label).toList();
+        List<String> labels = report.runs().stream().flatMap(r -> r.calls().stream()).map(CheckedCall::label).toList();
         assertThat(labels).contains("pre-suspend", "post-suspend", "sync", "recover after pre-suspend",
                 "recover after post-suspend", "recover after sync", "recover again after sync");
         assertThat(report.runs()).hasSize(Scenario.all().size());
@@ -80,7 +80,7 @@ class ToolCheckTest {
 
         CheckReport report = check(tool, ToolDialect.XEN, "vtpm", Mode.LIVE);
 
-        ToolCall recover = report.runs().get(2).calls().stream()
+        CheckedCall recover = report.runs().get(2).calls().stream()
                 .filter(c -> c.label().equals("recover after pre-suspend")).findFirst().orElseThrow();
         assertThat(recover.argv()).containsExactly(tool.toAbsolutePath().toString(),
                 "-type", "vtpm", "-step", "1", "-host", "host-b", "-domname", ToolCheck.VM, "-recover");
@@ -117,7 +117,7 @@ class ToolCheckTest {
 
         assertThat(report.problems()).anySatisfy(p -> assertThat(p)
                 .startsWith("left a process running after the tool exited (the check killed it)").contains("(at pre-suspend;"));
-        ToolCall first = report.runs().get(0).calls().get(1);
+        CheckedCall first = report.runs().get(0).calls().get(1);
         // Caught either still as the tool's forked shell or already as the sleep it became.
         assertThat(first.leftovers()).isNotEmpty()
                 .allSatisfy(left -> assertThat(left).startsWith("pid ").containsAnyOf("sleep 3217", "broken-tool"));
@@ -161,7 +161,7 @@ class ToolCheckTest {
 
         CheckReport report = check(tool, ToolDialect.FERRY, "tpm", Mode.LIVE);
 
-        ToolCall step1 = report.runs().get(0).calls().get(1);
+        CheckedCall step1 = report.runs().get(0).calls().get(1);
         assertThat(step1.label()).isEqualTo("pre-suspend");
         assertThat(step1.failed()).isTrue();
         assertThat(step1.result().exitCode()).isEqualTo(1);
@@ -177,7 +177,7 @@ class ToolCheckTest {
 
         CheckReport report = check(tool, ToolDialect.FERRY, "tpm", Mode.LIVE);
 
-        ToolCall step2 = report.runs().get(0).calls().get(2);
+        CheckedCall step2 = report.runs().get(0).calls().get(2);
         assertThat(step2.label()).isEqualTo("post-suspend");
         assertThat(step2.message()).isEqualTo("post-suspend done");
         assertThat(step2.failed()).isFalse();

@@ -8,7 +8,7 @@ import java.util.List;
  * One call of the tool as the check saw it: what Ferry asked (the argv), how the tool ended, what
  * Ferry made of it and what broke the contract. Filled by the thread that made the call.
  */
-final class ToolCall {
+final class CheckedCall {
     private final String label;
     private List<String> argv = List.of();
     private ProcResult result;
@@ -19,7 +19,7 @@ final class ToolCall {
     private final List<String> problems = new ArrayList<>();
 
     /** @param label how the report names the call: {@code pre-suspend}, {@code recover}, {@code recover again} */
-    ToolCall(String label) {
+    CheckedCall(String label) {
         this.label = label;
     }
 
