@@ -23,6 +23,7 @@ import picocli.CommandLine.IVersionProvider;
                 SaveCommand.class,
                 RestoreCommand.class,
                 GuestCommand.class,
+                ToolCommand.class,
         })
 public final class Main extends CommandGroup {
 

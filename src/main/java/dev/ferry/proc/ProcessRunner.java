@@ -28,14 +28,25 @@ public final class ProcessRunner {
 
     private final ScheduledThreadPoolExecutor watchdogs;
     private final Cgroups cgroups;
+    private final ProcessObserver observer;
 
     public ProcessRunner() {
-        this(null);
+        this(null, ProcessObserver.NONE);
+    }
+
+    /** A runner that lets {@code observer} see (and extend) every command and how each process ended. */
+    public ProcessRunner(ProcessObserver observer) {
+        this(null, observer);
     }
 
     /** A runner that contains commands in {@code cgroups}; null: this host's, probed when first needed. */
     ProcessRunner(Cgroups cgroups) {
+        this(cgroups, ProcessObserver.NONE);
+    }
+
+    private ProcessRunner(Cgroups cgroups, ProcessObserver observer) {
         this.cgroups = cgroups;
+        this.observer = observer;
         watchdogs = new ScheduledThreadPoolExecutor(1, runnable -> {
             Thread thread = new Thread(runnable, "proc-timeouts");
             thread.setDaemon(true);
@@ -64,7 +75,8 @@ public final class ProcessRunner {
     }
 
     /** Starts {@code command} and returns at once; its timeout, if any, is enforced in the background. */
-    public RunningProcess start(Command command) throws IOException {
+    public RunningProcess start(Command requested) throws IOException {
+        Command command = observer.starting(requested);
         String path = command.env().getOrDefault("PATH", Command.BASE_PATH);
         checkRunnable(command, path);
         Cgroups tree = !command.contained() ? null : cgroups != null ? cgroups : Cgroups.host();
@@ -106,7 +118,7 @@ public final class ProcessRunner {
         log.debug("started pid {}: {}", process.pid(), command.argv());
         Containment containment = !command.contained() ? Containment.NONE
                 : cgroup != null ? Containment.CGROUP : Containment.PROCESS_GROUP;
-        return new RunningProcess(command, process, watchdogs, containment, cgroup);
+        return new RunningProcess(command, process, watchdogs, containment, cgroup, observer);
     }
 
     private static void removeQuietly(Cgroups.Cgroup cgroup) {

@@ -1,7 +1,9 @@
 package dev.ferry.proc;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -74,6 +76,29 @@ public final class Processes {
             return Optional.empty();
         }
         return read(pid, "cmdline").filter(bytes -> bytes.length > 0).map(Processes::splitNul);
+    }
+
+    /**
+     * The running processes whose environment holds {@code key=value}: a marker given to a program
+     * finds everything it started, even what left its process group. Only processes of this user
+     * can be read; zombies are left out.
+     */
+    public static List<Long> withEnvironment(String key, String value) {
+        String wanted = key + "=" + value;
+        List<Long> found = new ArrayList<>();
+        try (DirectoryStream<Path> proc = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+            for (Path dir : proc) {
+                long pid = Long.parseLong(dir.getFileName().toString());
+                Optional<byte[]> env = read(pid, "environ");
+                if (env.isPresent() && splitNul(env.get()).contains(wanted)
+                        && isAlive(pid)) {
+                    found.add(pid);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list /proc: " + e.getMessage(), e);
+        }
+        return found;
     }
 
     private static List<String> splitNul(byte[] bytes) {

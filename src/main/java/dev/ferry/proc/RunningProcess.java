@@ -28,16 +28,18 @@ public final class RunningProcess {
     private final ScheduledFuture<?> watchdog;
     private final Containment containment;
     private final Cgroups.Cgroup cgroup;
+    private final ProcessObserver observer;
     private volatile long exitNanos;
     private volatile boolean timedOut;
     private ProcResult result;
 
     RunningProcess(Command command, Process process, ScheduledExecutorService watchdogs, Containment containment,
-                   Cgroups.Cgroup cgroup) {
+                   Cgroups.Cgroup cgroup, ProcessObserver observer) {
         this.command = command;
         this.process = process;
         this.containment = containment;
         this.cgroup = cgroup;
+        this.observer = observer;
         String name = "proc-" + process.pid();
         this.stdout = StreamPump.start(name + "-stdout", process.getInputStream(), command.captureBytes(), command.stdoutLine());
         this.stderr = StreamPump.start(name + "-stderr", process.getErrorStream(), command.captureBytes(), command.stderrLine());
@@ -127,6 +129,8 @@ public final class RunningProcess {
         if (watchdog != null) {
             watchdog.cancel(false);
         }
+        // First, before anything reaps what the process left: the observer may be looking for exactly that.
+        observer.exited(command, process.pid());
         endWhatItStarted();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_GRACE_MILLIS);
         boolean drained = stdout.awaitEnd(DRAIN_GRACE_MILLIS)
@@ -140,6 +144,7 @@ public final class RunningProcess {
         long end = exitNanos != 0 ? exitNanos : System.nanoTime();
         result = new ProcResult(command.argv(), exit, signal, timedOut, stdout.output(), stderr.output(),
                 Duration.ofNanos(end - startNanos), containment);
+        observer.finished(command, result);
         return result;
     }
 
