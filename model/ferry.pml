@@ -119,7 +119,6 @@ bool s_live = true;         /* the migration runs on the agent that started it (
 byte d_record = R_NONE;
 bool dj_switchover;         /* journal: SWITCHOVER entered (ownership) */
 bool d_defined;             /* HostVms: the VM is defined (recorded) on the destination */
-bool d_fenced;              /* the destination remembers an abort of a migration it did not know */
 /* destination agent: volatile */
 byte dst = DS_NONE;
 bool d_up = true;
@@ -250,14 +249,15 @@ inline rollback(dest_touched, qemu_started, after_switchover) {
         abort_ok = (a == OK)
     :: else
     fi;
-    /* resumeIfItWasRunning: the guest ran before the migration (the journal's CHECK entry says so) */
+    /* resumeIfItWasRunning: the guest ran before the migration (the journal's CHECK entry says so);
+       QmpSourceQemu.resume sends 'cont' only to a guest that does not run */
 #ifdef UNCONFIRMED_ABORT
-    atomic { if :: sq != SQ_QUIT -> src_resume() :: else fi }
+    atomic { if :: sq != SQ_QUIT && sq != SQ_RUN -> src_resume() :: else fi }
 #else
     /* Past the switchover request the destination may own the VM: resume only when it confirmed the abort. */
     atomic {
         if
-        :: sq != SQ_QUIT && (!after_switchover || abort_ok) -> src_resume()
+        :: sq != SQ_QUIT && sq != SQ_RUN && (!after_switchover || abort_ok) -> src_resume()
         :: else
         fi
     }
@@ -413,7 +413,7 @@ end:    do
         :: atomic { req??PREPARE, i -> k = PREPARE };      /* IncomingMigrations.prepare */
            if
            :: dst == DS_PREPARED -> answer(k, i, OK)       /* asked again: the same answer */
-           :: dst == DS_NONE && d_record == R_NONE && !d_fenced ->
+           :: dst == DS_NONE && d_record == R_NONE ->
                atomic { d_record = R_OPEN }                /* saveMigration + journal.enterPrepare, before anything is made */
                atomic { dq = DQ_IN }                       /* runtime.startIncoming, migrate-incoming */
                if
@@ -456,7 +456,8 @@ end:    do
 #ifdef UNFENCED_ABORT
                :: else -> answer(k, i, OK)
 #else
-               :: else -> atomic { d_fenced = (d_record == R_NONE); answer(k, i, OK) }   /* remembered: no prepare after it */
+               :: else -> atomic { if :: d_record == R_NONE -> d_record = R_ROLLED :: else fi;   /* recorded: */
+                                   answer(k, i, OK) }                      /* a late prepare is refused */
 #endif
                fi
 #endif
