@@ -200,7 +200,7 @@ inline call(k, a) {
         do :: ans?_, _, _ :: empty(ans) -> break od;
         if
         :: d_up && nfull(req) -> s_wait = k; req!k, s_inc
-        :: !d_up || full(req) -> a = UNREACHABLE
+        :: !d_up -> a = UNREACHABLE                   /* connection refused */
         fi
     }
     if
