@@ -268,7 +268,8 @@ inline rollback(dest_touched, qemu_started, after_switchover) {
     /* An abort the destination did not confirm leaves something there: keep asking (SourceRecovery.settleLater). */
     if
     :: abort_ok -> atomic { sj = J_FINAL; owner_unknown = false; s_record = R_ROLLED }   /* rec.finish / recovered */
-    :: else -> atomic { sj = J_FINAL; owner_unknown = true; s_record = R_FAILED }        /* rec.finishOwnerUnknown */
+    :: else -> atomic { sj = J_FINAL; owner_unknown = true; s_record = R_FAILED }        /* rec.finishOwnerUnknown;
+                                    after a restart Journal.enterOwnerUnknown with no result: not final either way */
     fi
 #endif
 }

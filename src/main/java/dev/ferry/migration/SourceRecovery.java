@@ -177,10 +177,11 @@ public final class SourceRecovery {
         Rollback.Touched touched = new Rollback.Touched(wasRunning, peer != null, true, switchoverAsked);
         Rollback.Outcome done = Rollback.run(rec, started, qemu, peer, touched, why.describe());
         if (!done.destinationSettled()) {
-            // Recorded, then marked owner-unknown last, so that a restart picks it up again as well.
-            end(m, rec.recovered(Result.FAILED, why));
+            // Not ended: the history row keeps no result, so a restart settles it too.
             new Journal(store, m.id(), m.vm(), Role.SOURCE, m.peer(), clock).enterOwnerUnknown(
                     "the destination did not confirm the abort; asking it again");
+            log.warn("migration {} of vm '{}': {} did not confirm the abort; the VM stays as it is and I ask again",
+                    m.id(), m.vm(), m.peer());
             return false;
         }
         Result result = done.result();
