@@ -13,6 +13,9 @@ import dev.ferry.lab.TestGuest;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -63,15 +66,26 @@ class LateSwitchoverIT {
 
         lab.tool().holdAt("recover");
         source.kill9();
-        source.start();
-        // The restarted source heard "prepared" and is rolling back: its device's recover step holds.
-        assertThat(lab.tool().awaitHeld(Duration.ofSeconds(90))).as("the restarted source rolls back").isTrue();
-        link.release();
-        GuestConsole onDest = GuestConsole.await(dest.api().serialLogOnceDefined(VM, Duration.ofSeconds(60)),
-                c -> c.lastTick() > c.firstTick() + 5, Duration.ofSeconds(60));
-        assertThat(onDest.lastTick()).as("the late switchover resumed the guest on the destination")
-                .isGreaterThan(onDest.firstTick() + 5);
-        lab.tool().release();
+        // The agent settles its migrations before it listens, so it is started aside while its recovery holds.
+        ExecutorService aside = Executors.newSingleThreadExecutor();
+        try {
+            Future<Void> restarted = aside.submit(() -> {
+                source.start();
+                return null;
+            });
+            // The restarted source heard "prepared" and is rolling back: its device's recover step holds.
+            assertThat(lab.tool().awaitHeld(Duration.ofSeconds(90))).as("the restarted source rolls back").isTrue();
+            link.release();
+            GuestConsole onDest = GuestConsole.await(dest.api().serialLogOnceDefined(VM, Duration.ofSeconds(60)),
+                    c -> c.lastTick() > c.firstTick() + 5, Duration.ofSeconds(60));
+            assertThat(onDest.lastTick()).as("the late switchover resumed the guest on the destination")
+                    .isGreaterThan(onDest.firstTick() + 5);
+            lab.tool().release();
+            await("the source agent listens again").atMost(Duration.ofSeconds(90)).until(restarted::isDone);
+            restarted.get();
+        } finally {
+            aside.shutdownNow();
+        }
 
         // Until the destination's refusal of the abort is followed by its "owned", the report says failed.
         Api.Reply m = await("the source settles, or resumes its copy").atMost(SETTLED).pollInterval(POLL)
