@@ -61,7 +61,8 @@ class LateSwitchoverIT {
         TestGuest.awaitBooted(lab.defineAndStart(Lab.A, VM, spec), true, 5);
         LinkProxy link = lab.linkTo(dest.host());
         link.holdNext("/switchover ", LinkProxy.Hold.REQUEST);
-        String id = source.api().startMigration(new MigrateRequest(VM, dest.host(), false, null, null, null, null, 60L));
+        String id = source.api()
+                .startMigration(new MigrateRequest(VM, dest.host(), false, null, null, null, null, 60L));
         assertThat(link.awaitHeld(Duration.ofSeconds(120))).as("the switchover request left the source").isTrue();
 
         lab.tool().holdAt("recover");
