@@ -4,6 +4,7 @@ import dev.ferry.proc.Command;
 import dev.ferry.proc.ProcResult;
 import dev.ferry.proc.ProcessRunner;
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,7 +32,12 @@ final class ModelChecker {
     /** A compiled verifier of the model with {@code macros} defined (a broken variant), in {@code dir}. */
     Verifier build(Path dir, List<String> macros) throws IOException, InterruptedException {
         Files.createDirectories(dir);
-        Files.copy(model, dir.resolve("ferry.pml"));
+        // The model and the files it includes.
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(model.getParent(), "*.pml")) {
+            for (Path f : files) {
+                Files.copy(f, dir.resolve(f.getFileName()));
+            }
+        }
         List<String> spin = new ArrayList<>(List.of("spin", "-a"));
         macros.forEach(m -> spin.add("-D" + m));
         spin.add("ferry.pml");
