@@ -70,7 +70,7 @@ public final class DestinationMigrations {
 
     public void abort(PeerProtocol.Request r) {
         try {
-            incoming.abort(r.migrationId());
+            incoming.abort(r);
         } catch (MigrationException e) {
             throw new RequestException(Kind.CONFLICT, e.getMessage(), e);
         }

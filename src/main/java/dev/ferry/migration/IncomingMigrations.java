@@ -290,10 +290,38 @@ public final class IncomingMigrations {
                 .anyMatch(e -> e.event() == JournalEvent.ENTER && e.phase() == Phase.SWITCHOVER);
     }
 
-    /** Destroys the incoming VM and its backends, if any; refuses once the VM is owned here. */
+    /**
+     * {@link #abort(String)}; an abort of a migration unknown here is remembered (ended ROLLED_BACK), so that its
+     * prepare, arriving late, is refused instead of starting a VM nobody ends (found by {@code model/ferry.pml}).
+     */
+    public void abort(PeerProtocol.Request req) throws MigrationException {
+        // Under prepare's lock: a prepare of this migration runs wholly before this or is refused after it.
+        synchronized (this) {
+            if (incoming.get(req.migrationId()) == null && store.findMigration(req.migrationId()).isEmpty()) {
+                String vm;
+                try {
+                    vm = sourceSpec(req).name();
+                } catch (SpecException e) {
+                    return; // a prepare of this spec is refused here anyway
+                }
+                Instant now = clock.instant();
+                store.saveMigration(new MigrationRecord(req.migrationId(), vm, Role.DESTINATION, req.sourceHost(),
+                        Mode.LIVE, Result.ROLLED_BACK, null, now, now));
+                new Journal(store, req.migrationId(), vm, Role.DESTINATION, req.sourceHost(), clock)
+                        .enter(Phase.ROLLED_BACK, "aborted by the source before this host prepared it");
+                return;
+            }
+        }
+        abort(req.migrationId());
+    }
+
+    /** Destroys the incoming VM and its backends, if any; refuses once the VM is owned here, even before a restart. */
     public void abort(String migrationId) throws MigrationException {
         Incoming in = incoming.get(migrationId);
         if (in == null) {
+            if (recordedOwnership(store, vms, migrationId) == Ownership.OWNED) {
+                throw new MigrationException("migration " + migrationId + ": the VM already belongs to this host");
+            }
             return;
         }
         synchronized (in) {

@@ -131,8 +131,8 @@ public final class MigrationCoordinator {
             // The destination says for certain it did not take the VM, so the source still owns it.
             // QEMU finished sending; the source's copy is intact and only needs resuming.
             Failure f = new Failure(Phase.SWITCHOVER.wireName(), null, null, DeviceSteps.message(e));
-            Rollback.Touched touched = new Rollback.Touched(progress.wasRunning, true, false);
-            return rec.finish(Rollback.run(rec, devices, source, destination, touched, f.describe()), List.of(), f);
+            Rollback.Touched touched = new Rollback.Touched(progress.wasRunning, true, false, true);
+            return rollBack(rec, devices, source, destination, touched, f);
         } catch (MigrationException | RuntimeException e) {
             // Nobody can say who owns the VM now; resuming the source could run it twice.
             return rec.finishOwnerUnknown(new Failure(Phase.SWITCHOVER.wireName(), null, null, DeviceSteps.message(e)
@@ -147,10 +147,19 @@ public final class MigrationCoordinator {
         return rec.finish(Result.COMPLETED, List.of(), null);
     }
 
+    /**
+     * Rolls back; when the destination did not confirm the abort, the migration ends with its owner
+     * unknown, so that the source keeps asking the destination until nothing of it is left there.
+     */
     private static MigrationReport rollBack(Recorder rec, DeviceSteps devices, SourceQemu source,
                                             Destination destination, Rollback.Touched touched, Failure failure) {
-        return rec.finish(Rollback.run(rec, devices, source, destination, touched, failure.describe()), List.of(),
-                failure);
+        Rollback.Outcome done = Rollback.run(rec, devices, source, destination, touched, failure.describe());
+        if (!done.destinationSettled()) {
+            return rec.finishOwnerUnknown(new Failure(failure.phase(), failure.device(), failure.step(),
+                    failure.message() + "; the destination did not confirm the abort, so the source asks it again"
+                            + " every 5 s until it does"));
+        }
+        return rec.finish(done.result(), List.of(), failure);
     }
 
     private static List<Blocker> checkBothSides(MigrationPlan plan, DeviceSteps devices, Destination destination)
@@ -171,7 +180,7 @@ public final class MigrationCoordinator {
         boolean qemuStarted;
 
         Rollback.Touched touched() {
-            return new Rollback.Touched(wasRunning, destinationTouched, qemuStarted);
+            return new Rollback.Touched(wasRunning, destinationTouched, qemuStarted, false);
         }
     }
 }

@@ -10,11 +10,27 @@ import dev.ferry.migration.MigrationReport.Failure;
  * says ({@link DeviceSteps#recover}), each with the last step it completed; tear down the destination if it was
  * touched; resume the guest only if it was running before. A step that fails is recorded and the
  * others still run; the result is ROLLED_BACK only if every step succeeded.
+ *
+ * <p>Once the destination has been asked to take the VM, it may have taken it (a switchover
+ * request can arrive late, or twice), so the guest is resumed here only when the destination
+ * confirmed the abort; otherwise it stays paused and the caller keeps asking the destination
+ * ({@link SourceRecovery}). The SPIN model ({@code model/ferry.pml}) found the run that resumed
+ * both copies when this rule was missing.
  */
 final class Rollback {
 
-    /** What the migration touched, as the live path tracked it or as the journal shows it. */
-    record Touched(boolean guestWasRunning, boolean destinationTouched, boolean qemuStarted) {}
+    /**
+     * What the migration touched, as the live path tracked it or as the journal shows it;
+     * {@code switchoverAsked}: the destination was asked to take the VM (SWITCHOVER was journaled).
+     */
+    record Touched(boolean guestWasRunning, boolean destinationTouched, boolean qemuStarted, boolean switchoverAsked) {}
+
+    /**
+     * How the rollback ended; {@code destinationSettled} is false when the destination was touched
+     * and did not confirm the abort, so something of the migration may be left there (or the VM
+     * may run there): the migration is not over until the destination answers.
+     */
+    record Outcome(Result result, boolean destinationSettled) {}
 
     private Rollback() {}
 
@@ -22,8 +38,8 @@ final class Rollback {
      * Runs the rollback, journaling ROLLING_BACK first when the journal may still go there (a
      * switchover the destination refused is undone from SWITCHOVER without it).
      */
-    static Result run(Recorder rec, DeviceSteps devices, SourceQemu source, Destination destination, Touched touched,
-                      String why) {
+    static Outcome run(Recorder rec, DeviceSteps devices, SourceQemu source, Destination destination, Touched touched,
+                       String why) {
         if (rec.current() == null || rec.current().canFollow(Phase.ROLLING_BACK)) {
             rec.enter(Phase.ROLLING_BACK, why);
         }
@@ -36,16 +52,23 @@ final class Rollback {
             }
         }
         devices.recover();
+        boolean destinationSettled = true;
         if (touched.destinationTouched() && destination != null) {
             try {
                 destination.abort();
             } catch (MigrationException | RuntimeException e) {
+                destinationSettled = false;
                 rec.recoveryFailed(new Failure(Phase.ROLLING_BACK.wireName(), null, "abort",
                         "tearing down the destination failed: " + DeviceSteps.message(e)));
             }
         }
-        resumeIfItWasRunning(rec, source, touched.guestWasRunning());
-        return rec.recoveryClean() ? Result.ROLLED_BACK : Result.FAILED;
+        if (touched.switchoverAsked() && !destinationSettled) {
+            rec.note("the destination was asked to take the VM and did not confirm the abort; the guest stays paused"
+                    + " here until it answers");
+        } else {
+            resumeIfItWasRunning(rec, source, touched.guestWasRunning());
+        }
+        return new Outcome(rec.recoveryClean() ? Result.ROLLED_BACK : Result.FAILED, destinationSettled);
     }
 
     private static void resumeIfItWasRunning(Recorder rec, SourceQemu source, boolean wasRunning) {

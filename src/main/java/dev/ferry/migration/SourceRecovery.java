@@ -113,8 +113,7 @@ public final class SourceRecovery {
         }
         if (m.mode() == Mode.SAVE || last == Phase.CHECK) {
             // Nothing reached another host: a save's partial file is not the VM, CHECK touched nothing.
-            rollBack(m, journal, last, checkSaidRunning, null);
-            return true;
+            return rollBack(m, journal, last, checkSaidRunning, null);
         }
         PeerClient peer = peers.client(m.peer(), new PeerProtocol.Request(PeerProtocol.VERSION, m.id(), host, "",
                 Mode.LIVE.wireName(), Map.of(), Map.of(), checkSaidRunning.orElse(true)), Duration.ZERO);
@@ -128,10 +127,10 @@ public final class SourceRecovery {
         }
         if (ownership == Ownership.OWNED) {
             leave(m, last);
-        } else {
-            rollBack(m, journal, last, checkSaidRunning, peer);
+            return true;
         }
-        return true;
+        // "Not taken yet" is no promise: only the abort the destination confirms settles the migration.
+        return rollBack(m, journal, last, checkSaidRunning, peer);
     }
 
     /** The destination owns the VM: quit the copy here, keep its serial log, forget it. */
@@ -150,9 +149,13 @@ public final class SourceRecovery {
         end(m, rec.recovered(Result.COMPLETED, null));
     }
 
-    /** The destination did not take the VM: undo what the journal says was started, resume if it ran. */
-    private void rollBack(MigrationRecord m, List<JournalEntry> journal, Phase last, Optional<Boolean> checkSaidRunning,
-                          PeerClient peer) {
+    /**
+     * The destination did not take the VM: undo what the journal says was started, resume if it ran.
+     * Returns false when the destination did not confirm the abort: then the migration stays
+     * unsettled (owner unknown) and is tried again.
+     */
+    private boolean rollBack(MigrationRecord m, List<JournalEntry> journal, Phase last,
+                             Optional<Boolean> checkSaidRunning, PeerClient peer) {
         Optional<VmHandle> handle = vms.handle(m.vm()).filter(VmHandle::isAlive);
         MigrationPlan plan = plan(m, handle);
         Recorder rec = settlement(m, last, plan);
@@ -164,7 +167,7 @@ public final class SourceRecovery {
             vms.move(m.vm(), VmState.CRASHED);
             end(m, rec.recovered(Result.FAILED, new Failure(last.wireName(), null, null,
                     "the source's QEMU was gone after the restart")));
-            return;
+            return true;
         }
         // Without a CHECK entry the guest is as it was before the migration, so QEMU says whether it ran.
         boolean wasRunning = checkSaidRunning.orElseGet(() -> runsNow(handle.get()));
@@ -172,10 +175,22 @@ public final class SourceRecovery {
         started.startedBefore(lastGoodSteps(journal));
         started.recoveredBefore(recoveredBefore(journal));
         QmpSourceQemu qemu = new QmpSourceQemu(m.vm(), handle.get().qmp(), clock, () -> {});
-        Rollback.Touched touched = new Rollback.Touched(wasRunning, peer != null, true);
-        Result result = Rollback.run(rec, started, qemu, peer, touched, why.describe());
+        boolean switchoverAsked = journal.stream()
+                .anyMatch(e -> e.event() == JournalEvent.ENTER && e.phase() == Phase.SWITCHOVER);
+        Rollback.Touched touched = new Rollback.Touched(wasRunning, peer != null, true, switchoverAsked);
+        Rollback.Outcome done = Rollback.run(rec, started, qemu, peer, touched, why.describe());
+        if (!done.destinationSettled()) {
+            // Not ended: the history row keeps no result, so a restart settles it too.
+            new Journal(store, m.id(), m.vm(), Role.SOURCE, m.peer(), clock).enterOwnerUnknown(
+                    "the destination did not confirm the abort; asking it again");
+            log.warn("migration {} of vm '{}': {} did not confirm the abort; the VM stays as it is and I ask again",
+                    m.id(), m.vm(), m.peer());
+            return false;
+        }
+        Result result = done.result();
         vms.move(m.vm(), wasRunning && result == Result.ROLLED_BACK ? VmState.RUNNING : VmState.PAUSED);
         end(m, rec.recovered(result, result == Result.ROLLED_BACK ? null : why));
+        return true;
     }
 
     private static boolean runsNow(VmHandle handle) {

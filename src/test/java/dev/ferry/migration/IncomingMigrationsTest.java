@@ -278,6 +278,32 @@ class IncomingMigrationsTest {
     }
 
     @Test
+    void abort_afterARestart_ofAVmTakenBeforeIt_isRefusedFromTheHistory() throws Exception {
+        preparedAndReceived("m1", true);
+        incoming.switchover("m1", RECEIVE);
+
+        IncomingMigrations restarted = incoming();
+
+        assertThatThrownBy(() -> restarted.abort(request("m1", true)))
+                .isInstanceOf(MigrationException.class)
+                .hasMessage("migration m1: the VM already belongs to this host");
+        assertThat(qemu().destroyed).isFalse();
+    }
+
+    @Test
+    void abort_ofAMigrationNeverPrepared_isRecorded_andALatePrepareIsRefused() throws Exception {
+        incoming.abort(request("m1", true));
+
+        assertThat(store.findMigration("m1")).hasValueSatisfying(m -> assertThat(m.result()).isEqualTo(Result.ROLLED_BACK));
+        assertThat(incoming.ownership("m1")).isEqualTo(Ownership.ABORTED);
+        assertThatThrownBy(() -> incoming.prepare(request("m1", true)))
+                .isInstanceOf(MigrationException.class)
+                .hasMessage("migration m1 is already rolled-back on this host; it cannot be prepared again");
+        assertThat(runtime.qemus).doesNotContainKey("web1");
+        assertThatCode(() -> incoming.abort(request("m1", true))).doesNotThrowAnyException();
+    }
+
+    @Test
     void check_ofAnotherProtocolVersion_isRefusedNamingBothVersions() {
         List<MigrationReport.Blocker> blockers = incoming.check(request("m1", true, 1));
 

@@ -62,7 +62,7 @@ class RollbackTest {
         at(Phase.PREPARE, Phase.PRE_SUSPEND, Phase.RAM_COPY);
         startedD0ThenD2();
 
-        Result result = Rollback.run(rec, devices, source, dest, new Rollback.Touched(true, true, true), "ram copy failed");
+        Result result = Rollback.run(rec, devices, source, dest, new Rollback.Touched(true, true, true, false), "ram copy failed").result();
 
         assertThat(result).isEqualTo(Result.ROLLED_BACK);
         assertThat(log.lines).containsExactly("qemu cancel", "recover d2 pre-suspend", "recover d0 sync", "dest abort",
@@ -77,7 +77,7 @@ class RollbackTest {
         at();
         startedD0ThenD2();
 
-        Result result = Rollback.run(rec, devices, source, dest, new Rollback.Touched(false, false, false), "cancelled");
+        Result result = Rollback.run(rec, devices, source, dest, new Rollback.Touched(false, false, false, false), "cancelled").result();
 
         assertThat(result).isEqualTo(Result.ROLLED_BACK);
         assertThat(log.lines).containsExactly("recover d2 pre-suspend", "recover d0 sync");
@@ -94,7 +94,7 @@ class RollbackTest {
         dest.failAbort = true;
         d2.recoverFailure = "tool exited 1";
 
-        Result result = Rollback.run(rec, devices, source, dest, new Rollback.Touched(true, true, true), "ram copy failed");
+        Result result = Rollback.run(rec, devices, source, dest, new Rollback.Touched(true, true, true, false), "ram copy failed").result();
 
         assertThat(result).isEqualTo(Result.FAILED);
         assertThat(log.lines).containsExactly("qemu cancel", "recover d2 pre-suspend", "recover d0 sync", "dest abort",
@@ -110,7 +110,7 @@ class RollbackTest {
     void run_fromSwitchoverTheDestinationRefused_doesNotJournalRollingBack() {
         at(Phase.PREPARE, Phase.PRE_SUSPEND, Phase.RAM_COPY, Phase.POST_SUSPEND, Phase.SYNC, Phase.SWITCHOVER);
 
-        Result result = Rollback.run(rec, devices, source, dest, new Rollback.Touched(true, true, false), "not taken");
+        Result result = Rollback.run(rec, devices, source, dest, new Rollback.Touched(true, true, false, true), "not taken").result();
 
         assertThat(result).isEqualTo(Result.ROLLED_BACK);
         assertThat(store.phases("m1")).doesNotContain(Phase.ROLLING_BACK).endsWith(Phase.SWITCHOVER);
@@ -118,10 +118,37 @@ class RollbackTest {
     }
 
     @Test
+    void run_afterTheSwitchoverWasAsked_whenTheAbortIsRefused_leavesTheGuestPausedAndTheDestinationUnsettled() {
+        at(Phase.PREPARE, Phase.PRE_SUSPEND, Phase.RAM_COPY, Phase.POST_SUSPEND, Phase.SYNC, Phase.SWITCHOVER);
+        dest.failAbort = true;
+
+        Rollback.Outcome done = Rollback.run(rec, devices, source, dest, new Rollback.Touched(true, true, true, true),
+                "restart");
+
+        assertThat(done.destinationSettled()).isFalse();
+        assertThat(log.lines).containsExactly("qemu cancel", "dest abort");
+        MigrationReport report = rec.finish(done.result(), List.of(), null);
+        assertThat(report.notes()).contains("the destination was asked to take the VM and did not confirm the abort;"
+                + " the guest stays paused here until it answers");
+    }
+
+    @Test
+    void run_beforeTheSwitchover_whenTheAbortFails_resumesTheGuestButLeavesTheDestinationUnsettled() {
+        at(Phase.PREPARE, Phase.PRE_SUSPEND, Phase.RAM_COPY);
+        dest.failAbort = true;
+
+        Rollback.Outcome done = Rollback.run(rec, devices, source, dest, new Rollback.Touched(true, true, true, false),
+                "ram copy failed");
+
+        assertThat(done.destinationSettled()).isFalse();
+        assertThat(log.lines).containsExactly("qemu cancel", "dest abort", "source resume");
+    }
+
+    @Test
     void run_withoutADestination_skipsTheAbort() {
         at(Phase.PREPARE);
 
-        Result result = Rollback.run(rec, devices, source, null, new Rollback.Touched(true, true, false), "restart");
+        Result result = Rollback.run(rec, devices, source, null, new Rollback.Touched(true, true, false, false), "restart").result();
 
         assertThat(result).isEqualTo(Result.ROLLED_BACK);
         assertThat(log.lines).containsExactly("source resume");

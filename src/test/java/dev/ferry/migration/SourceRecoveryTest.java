@@ -254,6 +254,36 @@ class SourceRecoveryTest {
     }
 
     @Test
+    void recoverAtStart_preparedButTheAbortIsRefused_afterTheSwitchoverWasAsked_neverResumesAndAsksAgain()
+            throws Exception {
+        // The model's counterexample: the switchover request arrived after "prepared" was answered.
+        vmMigratingHere("completed");
+        migration(Mode.LIVE, true, Phase.PREPARE, Phase.PRE_SUSPEND, Phase.RAM_COPY, Phase.POST_SUSPEND, Phase.SYNC,
+                Phase.SWITCHOVER);
+        peer.answer("ownership", 200, "{\"ownership\": \"PREPARED\"}");
+        peer.answer("abort", 409, "{\"error\": {\"code\": \"conflict\", \"message\":"
+                + " \"migration m1: the VM already belongs to this host\"}}");
+
+        recovery.recoverAtStart();
+
+        assertThat(peer.steps()).containsExactly("ownership", "abort");
+        assertThat(qemu.commands).doesNotContain("cont");
+        assertThat(qemu.destroyed).isFalse();
+        assertThat(record().result()).as("not ended").isNull();
+        assertThat(store.journal("m1").get(store.journal("m1").size() - 1).ownerUnknown()).isTrue();
+        assertThat(retries.getQueue()).hasSize(1);
+
+        // Asked again, the destination says it owns the VM: the copy here goes.
+        peer.answer("ownership", 200, "{\"ownership\": \"OWNED\"}");
+        recovery.recoverAtStart();
+
+        assertThat(qemu.commands).doesNotContain("cont");
+        assertThat(qemu.destroyed).isTrue();
+        assertThat(vms.defined("web1")).isFalse();
+        assertThat(record().result()).isEqualTo(Result.COMPLETED);
+    }
+
+    @Test
     void recoverAtStart_notTakenAfterPreSuspendStopped_recoversOnlyTheDevicesThatStarted() throws Exception {
         vmMigratingHere("none");
         Journal journal = migration(Mode.LIVE, true, Phase.PREPARE, Phase.PRE_SUSPEND);
