@@ -74,7 +74,7 @@ final class DeviceSteps {
                             rec.note(unit.ref().id() + ": " + event.message());
                         }
                     }, null,
-                    plan.params().diskBandwidthMiBps() * 1024 * 1024);
+                    plan.params().diskBandwidthMiBps() * 1024 * 1024, plan.params().stallTimeout(), null);
             devices.add(new Tracked(unit, ctx));
         }
     }
@@ -121,9 +121,9 @@ final class DeviceSteps {
     }
 
     /** Gives each device the endpoint the destination prepared for it, if any. */
-    void endpoints(Map<String, String> byDevice) {
+    void endpoints(Map<String, String> byDevice, String receiver) {
         for (Tracked d : devices) {
-            d.ctx = d.ctx.withEndpoint(byDevice.get(d.unit.ref().id()));
+            d.ctx = d.ctx.withEndpoint(byDevice.get(d.unit.ref().id()), receiver);
         }
     }
 

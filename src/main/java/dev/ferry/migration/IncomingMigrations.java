@@ -14,8 +14,6 @@ import dev.ferry.migration.MigrationReport.Blocker;
 import dev.ferry.migration.PeerProtocol.Ownership;
 import dev.ferry.migration.PeerProtocol.Prepared;
 import dev.ferry.migration.PeerProtocol.Switchover;
-import dev.ferry.qmp.EventWaiter;
-import dev.ferry.qmp.QmpEvent;
 import dev.ferry.qmp.QmpException;
 import dev.ferry.vm.HostFacts;
 import dev.ferry.vm.SpecException;
@@ -120,12 +118,27 @@ public final class IncomingMigrations {
             blockers.add(new Blocker("destination", deviceOf(e.field()), e.getMessage()));
             return blockers;
         }
+        if (vms.defined(source.name()) && vms.spec(source.name()).uuid().equals(source.uuid())) {
+            blockers.add(new Blocker("destination", null, sameVmHere(source, req.sourceHost())));
+            return blockers;
+        }
         List<DeviceControllers.Incoming> devices = controllers.bindIncoming(source, req.localDisks(), images);
         vms.admissionBlockers(placed(source, devices)).forEach(b -> blockers.add(new Blocker("destination", null, b)));
         for (DeviceControllers.Incoming d : devices) {
             d.device().check().forEach(why -> blockers.add(new Blocker("destination", d.ref().describe(), why)));
         }
         return blockers;
+    }
+
+    /** Why the very VM (same name and uuid) cannot come here: this is its own host, or a copy is defined here. */
+    private String sameVmHere(VmSpec spec, String sourceHost) {
+        String vm = "vm '" + spec.name() + "' (uuid " + spec.uuid() + ")";
+        if (vms.state(spec.name()) == VmState.MIGRATING) {
+            return vm + " is migrating away from this host: the destination is the VM's own host ('" + sourceHost
+                    + "'); migrate it to another host";
+        }
+        return vm + " is already defined on this host (" + vms.state(spec.name()).wireName() + "), so a copy from '"
+                + sourceHost + "' would make two of it; migrate it elsewhere, or undefine the one here first";
     }
 
     /**
@@ -172,7 +185,8 @@ public final class IncomingMigrations {
                     List.of(Map.of("capability", "events", "state", true))), Duration.ofSeconds(10));
             in.handle.qmp().execute("migrate-incoming", Map.of("uri", "tcp:" + migrationAddress + ":0"),
                     Duration.ofSeconds(10));
-            in.prepared = new Prepared(listeningUri(in.handle), endpoints(devices, new QmpGuestControl(in.handle.qmp())));
+            in.prepared = new Prepared(listeningUri(in.handle), endpoints(devices, new QmpGuestControl(in.handle.qmp())),
+                    in.handle.pid());
             in.go(DestinationState.PREPARED);
             return in.prepared;
         } catch (VmException | QmpException | DeviceException | RuntimeException e) {
@@ -205,7 +219,7 @@ public final class IncomingMigrations {
                 return in.done;
             }
             if (in.state == DestinationState.PREPARED) {
-                awaitReceived(in.handle, limit);
+                IncomingStream.awaitReceived(in.handle, limit);
                 for (DeviceControllers.Incoming d : in.devices) {
                     try {
                         d.device().beforeOwnership();
@@ -332,38 +346,6 @@ public final class IncomingMigrations {
     private void end(Incoming in, Result result, String detail) {
         in.journal.enter(result.finalPhase(), detail);
         store.findMigration(in.id).ifPresent(m -> store.saveMigration(m.ended(result, null, clock.instant())));
-    }
-
-    /** Waits for QEMU's MIGRATION event saying the stream is in (or failed), asking QEMU once per event. */
-    static void awaitReceived(VmHandle handle, Duration limit) throws MigrationException {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (true) {
-            String status;
-            // Listen before asking: an event that arrives between the two wakes the wait instead of being missed.
-            try (EventWaiter next = handle.qmp().expectEvent(QmpEvent.MIGRATION)) {
-                try {
-                    status = handle.qmp().execute("query-migrate").path("status").asText("none");
-                } catch (QmpException e) {
-                    throw new Destination.NotTakenException("the incoming QEMU is gone: " + e.getMessage());
-                }
-                if (status.equals("completed")) {
-                    return;
-                }
-                if (status.equals("failed") || status.equals("cancelled")) {
-                    throw new Destination.NotTakenException("the incoming migration " + status);
-                }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new MigrationException("the incoming migration did not complete within "
-                            + limit.toSeconds() + " s");
-                }
-                try {
-                    next.await(Duration.ofNanos(Math.min(left, Duration.ofSeconds(1).toNanos())));
-                } catch (QmpException e) {
-                    // No event within the slice, or QEMU went away: the next query tells which.
-                }
-            }
-        }
     }
 
     private List<String> afterResume(Incoming in) {

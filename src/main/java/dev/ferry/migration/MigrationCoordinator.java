@@ -70,7 +70,8 @@ public final class MigrationCoordinator {
             rec.enter(Phase.PREPARE);
             progress.destinationTouched = true;
             PeerProtocol.Prepared prepared = destination.prepare();
-            devices.endpoints(prepared.endpoints());
+            progress.receiver = receiver(plan, prepared);
+            devices.endpoints(prepared.endpoints(), progress.receiver);
             cancel.throwIfCancelled();
 
             rec.enter(Phase.PRE_SUSPEND);
@@ -104,11 +105,23 @@ public final class MigrationCoordinator {
         } catch (CancelledException e) {
             return rollBack(rec, devices, source, destination, progress.touched(),
                     new Failure(rec.failedIn().wireName(), null, null, e.getMessage()));
+        } catch (StalledException e) {
+            // The source answers but its stream does not move: name who should be taking it.
+            String suspect = e.inStream() && progress.receiver != null ? "; " + progress.receiver
+                    + " is not taking it: it is stopped or hung, or the link to it is" : "";
+            return rollBack(rec, devices, source, destination, progress.touched(),
+                    new Failure(rec.failedIn().wireName(), null, null, DeviceSteps.message(e) + suspect));
         } catch (MigrationException | RuntimeException e) {
             return rollBack(rec, devices, source, destination, progress.touched(),
                     new Failure(rec.failedIn().wireName(), null, null, DeviceSteps.message(e)));
         }
         return switchOver(rec, devices, source, destination, progress);
+    }
+
+    /** Who receives the migration on the destination, as messages name it. */
+    private static String receiver(MigrationPlan plan, PeerProtocol.Prepared prepared) {
+        return prepared.qemuPid() == null ? "the destination (" + plan.destination() + ")"
+                : "the destination's incoming QEMU (pid " + prepared.qemuPid() + " on '" + plan.destination() + "')";
     }
 
     private MigrationReport switchOver(Recorder rec, DeviceSteps devices, SourceQemu source,
@@ -163,6 +176,8 @@ public final class MigrationCoordinator {
         boolean wasRunning;
         boolean destinationTouched;
         boolean qemuStarted;
+        /** Who takes the stream, once the destination prepared. */
+        String receiver;
 
         Rollback.Touched touched() {
             return new Rollback.Touched(wasRunning, destinationTouched, qemuStarted);

@@ -132,15 +132,15 @@ public final class SourceMigrations {
         String id = newId();
         if (dryRun) {
             PeerProtocol.Request request = request(id, spec, true);
-            Destination dest = peers.client(to, request, Duration.ZERO);
+            Destination dest = peers.client(to, request, Duration.ZERO, params);
             MigrationReport report = dryRun(plan(id, spec, Mode.LIVE, to, params, GuestControl.NONE), dest);
             return finished(id, spec.name(), to, Mode.LIVE, report);
         }
-        HostVms.Lease lease = vms.lease(vm, "migration to " + to);
+        HostVms.Lease lease = vms.lease(vm, "migration " + id + " to " + to);
         try {
             VmHandle handle = movable(vm);
             PeerProtocol.Request request = request(id, spec, vms.state(vm) == VmState.RUNNING);
-            Destination dest = peers.client(to, request, SWITCHOVER_PATIENCE);
+            Destination dest = peers.client(to, request, SWITCHOVER_PATIENCE, params);
             return launch(id, spec, handle, Mode.LIVE, to, params, dest, lease, VmState.RUNNING);
         } catch (RuntimeException e) {
             lease.close();
@@ -156,12 +156,13 @@ public final class SourceMigrations {
             throw new RequestException(Kind.INVALID, "file: '" + file + "' is not an absolute path");
         }
         VmSpec spec = vms.spec(vm);
-        HostVms.Lease lease = vms.lease(vm, "save to " + path);
+        String id = newId();
+        HostVms.Lease lease = vms.lease(vm, "save " + id + " to " + path);
         try {
             VmHandle handle = movable(vm);
             Destination dest = new FileDestination(path, vm, spec.uuid().toString(), spec.toYaml(),
                     spec.memoryMiB() * 1024L * 1024L, clock);
-            return launch(newId(), spec, handle, Mode.SAVE, path.toString(), MigrationParams.defaults(), dest, lease,
+            return launch(id, spec, handle, Mode.SAVE, path.toString(), MigrationParams.defaults(), dest, lease,
                     VmState.STOPPED);
         } catch (RuntimeException e) {
             lease.close();
@@ -174,7 +175,7 @@ public final class SourceMigrations {
         Live run = new Live(id, spec.name(), peer, mode, clock.instant());
         MigrationPlan plan = plan(id, spec, mode, peer, params, new QmpGuestControl(handle.qmp()));
         QmpSourceQemu source = new QmpSourceQemu(spec.name(), handle.qmp(), clock,
-                () -> release(handle, keptSerialLog(keptLogs, spec.name(), id)));
+                () -> release(handle, keptSerialLog(keptLogs, spec.name(), id)), handle.pid(), handle.runDir());
         // The history row comes first: a restart finds the migration even if it dies before CHECK is journaled.
         store.saveMigration(new MigrationRecord(id, spec.name(), Role.SOURCE, peer, mode, null, null, run.startedAt,
                 run.startedAt));

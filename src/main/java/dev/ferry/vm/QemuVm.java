@@ -174,7 +174,8 @@ final class QemuVm implements VmHandle {
     }
 
     private void quitOrKill() throws InterruptedException, VmException {
-        if (qmp.isOpen()) {
+        // A stopped QEMU (SIGSTOP) cannot answer quit; SIGKILL ends it even stopped, so do not wait on it.
+        if (qmp.isOpen() && !Processes.isStopped(pid)) {
             quietly("quit");
             if (Processes.awaitExit(pid, timeouts.exit())) {
                 return;
