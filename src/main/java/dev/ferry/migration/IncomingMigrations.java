@@ -56,6 +56,8 @@ public final class IncomingMigrations {
     private final Clock clock;
     private final ImageStore images;
     private final Map<String, Incoming> incoming = new ConcurrentHashMap<>();
+    /** Migrations aborted before their prepare ran here: a prepare that arrives late must not start them. */
+    private final RecentIds abortedUnprepared = new RecentIds(1000);
 
     /** One incoming migration; {@code done} is kept so a retried switchover gets the same answer. */
     private static final class Incoming {
@@ -160,6 +162,10 @@ public final class IncomingMigrations {
         if (known != null) {
             throw new MigrationException("migration " + req.migrationId() + " is already " + known
                     + " on this host; it cannot be prepared again");
+        }
+        if (abortedUnprepared.contains(req.migrationId())) {
+            throw new MigrationException("migration " + req.migrationId() + " was aborted by its source before this"
+                    + " host got to prepare it (the source gave up waiting); nothing was started");
         }
         if (req.protocol() != PeerProtocol.VERSION) {
             throw new MigrationException(versionMismatch(req.protocol()));
@@ -305,9 +311,12 @@ public final class IncomingMigrations {
     }
 
     /** Destroys the incoming VM and its backends, if any; refuses once the VM is owned here. */
-    public void abort(String migrationId) throws MigrationException {
+    public synchronized void abort(String migrationId) throws MigrationException {
+        // Synchronized with prepare: an abort that arrives during a prepare (a source that gave up waiting
+        // for it) tears down what that prepare made once it is done, instead of racing it.
         Incoming in = incoming.get(migrationId);
         if (in == null) {
+            abortedUnprepared.remember(migrationId);
             return;
         }
         synchronized (in) {

@@ -146,6 +146,21 @@ class IncomingMigrationsTest {
     }
 
     @Test
+    void prepare_arrivingAfterTheSourceAbortedIt_isRefusedAndStartsNothing() {
+        // A stopped destination agent, continued, may run the source's queued abort before its queued prepare.
+        List<String> started = new CopyOnWriteArrayList<>();
+        runtime.onStartIncoming = spec -> started.add(spec.name());
+
+        assertThatCode(() -> incoming.abort("m1")).doesNotThrowAnyException();
+
+        assertThatThrownBy(() -> incoming.prepare(request("m1", true)))
+                .isInstanceOf(MigrationException.class)
+                .hasMessageContaining("migration m1 was aborted by its source before this host got to prepare it");
+        assertThat(started).isEmpty();
+        assertThat(store.findMigration("m1")).isEmpty();
+    }
+
+    @Test
     void prepare_whenQemuDoesNotStart_failsAndEndsRolledBack() {
         runtime.startFailure = new VmException("vm 'web1': qemu exited at start: boom");
 
