@@ -14,6 +14,7 @@ import dev.ferry.migration.MigrationReport.Blocker;
 import dev.ferry.migration.PeerProtocol.Ownership;
 import dev.ferry.migration.PeerProtocol.Prepared;
 import dev.ferry.migration.PeerProtocol.Switchover;
+import dev.ferry.proc.Processes;
 import dev.ferry.qmp.QmpException;
 import dev.ferry.vm.HostFacts;
 import dev.ferry.vm.SpecException;
@@ -452,6 +453,11 @@ public final class IncomingMigrations {
 
     static void destroyQuietly(VmHandle handle) {
         try {
+            if (Processes.isStopped(handle.pid())) {
+                // A stopped QEMU (SIGSTOP) cannot answer quit; SIGKILL ends it even stopped, without the wait.
+                log.warn("incoming vm '{}': its QEMU (pid {}) is stopped; killing it", handle.name(), handle.pid());
+                Processes.kill(handle.pid());
+            }
             handle.destroy();
         } catch (VmException | RuntimeException e) {
             log.warn("could not destroy incoming vm '{}': {}", handle.name(), e.getMessage());

@@ -127,6 +127,10 @@ public final class SourceMigrations {
     public MigrationStatus migrate(String vm, String to, MigrationParams params, boolean dryRun) {
         require(vm, "vm", "name the VM to migrate");
         require(to, "to", "name the destination host (a peer in the agent's config) or give its agent URL");
+        if (to.equals(host)) {
+            throw new RequestException(Kind.INVALID, "to: '" + to + "' is this host, where vm '" + vm
+                    + "' is now; migrate it to another host");
+        }
         peers.resolve(to);
         VmSpec spec = vms.spec(vm);
         String id = newId();

@@ -174,8 +174,7 @@ final class QemuVm implements VmHandle {
     }
 
     private void quitOrKill() throws InterruptedException, VmException {
-        // A stopped QEMU (SIGSTOP) cannot answer quit; SIGKILL ends it even stopped, so do not wait on it.
-        if (qmp.isOpen() && !Processes.isStopped(pid)) {
+        if (qmp.isOpen()) {
             quietly("quit");
             if (Processes.awaitExit(pid, timeouts.exit())) {
                 return;
