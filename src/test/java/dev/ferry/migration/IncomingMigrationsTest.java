@@ -311,6 +311,19 @@ class IncomingMigrationsTest {
     }
 
     @Test
+    void check_ofTheVeryVmThatIsLeavingThisHost_isRefusedAsItsOwnHost() {
+        VmSpec web1 = spec("web1");
+        vms.add(web1, VmState.MIGRATING);
+
+        List<MigrationReport.Blocker> blockers = incoming.check(new PeerProtocol.Request(PeerProtocol.VERSION, "m1",
+                "node1", web1.toYaml(), "live", Map.of(), Map.of(), true));
+
+        assertThat(blockers).singleElement().satisfies(b -> assertThat(b.reason()).isEqualTo("vm 'web1' (uuid "
+                + web1.uuid() + ") is migrating away from this host: the destination is the VM's own host ('node1');"
+                + " migrate it to another host"));
+    }
+
+    @Test
     void prepare_ofAnotherProtocolVersion_isRefusedBeforeAnythingIsJournaledOrStarted() {
         assertThatThrownBy(() -> incoming.prepare(request("m1", true, 0)))
                 .isInstanceOf(MigrationException.class)
