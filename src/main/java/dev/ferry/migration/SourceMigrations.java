@@ -228,7 +228,12 @@ public final class SourceMigrations {
         try {
             now = handle.isAlive() ? handle.state() : VmState.CRASHED;
         } catch (VmException e) {
-            now = VmState.CRASHED;
+            // Alive but silent (stopped, or waiting on a stopped swtpm): not running as far as anyone can tell,
+            // and not gone either; resumable once it answers again.
+            now = handle.isAlive() ? VmState.PAUSED : VmState.CRASHED;
+            log.warn("vm '{}': its QEMU (pid {}) does not answer after the migration ({}); recorded as {}{}", vm,
+                    handle.pid(), e.getMessage(), now.wireName(), now == VmState.PAUSED
+                            ? "; once it answers again, 'ferry vm resume " + vm + "' runs the guest" : "");
         }
         vms.move(vm, now == VmState.PAUSED ? VmState.PAUSED : now == VmState.RUNNING ? VmState.RUNNING : VmState.CRASHED);
     }
