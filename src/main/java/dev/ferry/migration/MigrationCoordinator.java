@@ -107,8 +107,13 @@ public final class MigrationCoordinator {
                     new Failure(rec.failedIn().wireName(), null, null, e.getMessage()));
         } catch (StalledException e) {
             // The source answers but its stream does not move: name who should be taking it.
-            String suspect = e.inStream() && progress.receiver != null ? "; " + progress.receiver
-                    + " is not taking it: it is stopped or hung, or the link to it is" : "";
+            String suspect = "";
+            if (e.inStream() && progress.receiver != null) {
+                suspect = "; " + progress.receiver + " is not taking it: it is stopped or hung, or the link to it is";
+            } else if (e.sourceSilentWithoutCause() && progress.qemuStarted && progress.receiver != null) {
+                suspect = "; it may be blocked sending its final copy to " + progress.receiver
+                        + ", which is not taking the stream (stopped or hung, or the link to it is)";
+            }
             return rollBack(rec, devices, source, destination, progress.touched(),
                     new Failure(rec.failedIn().wireName(), null, null, DeviceSteps.message(e) + suspect));
         } catch (MigrationException | RuntimeException e) {

@@ -219,8 +219,10 @@ public final class QmpSourceQemu implements SourceQemu {
         try {
             return qmp.execute(command, args, stallTimeout);
         } catch (QmpTimeoutException e) {
-            throw StalledException.unanswered("vm '" + vmName + "': " + processes.describeHung() + ": it did not answer '"
-                    + command + "' within " + stallTimeout.toSeconds() + " s");
+            String message = "vm '" + vmName + "': " + processes.describeHung() + ": it did not answer '" + command
+                    + "' within " + stallTimeout.toSeconds() + " s";
+            throw processes.stoppedProcessFound() ? StalledException.unanswered(message)
+                    : StalledException.silentSource(message);
         } catch (QmpException e) {
             throw new MigrationException("vm '" + vmName + "': " + e.getMessage(), e);
         }

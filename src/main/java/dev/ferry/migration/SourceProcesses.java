@@ -38,6 +38,15 @@ record SourceProcesses(long qemuPid, Path runDir) {
         return s.append(" is hung").toString();
     }
 
+    /** Whether the kernel shows why QEMU is silent: it, or the swtpm it waits on, is stopped. */
+    boolean stoppedProcessFound() {
+        if (qemuPid > 0 && Processes.isStopped(qemuPid)) {
+            return true;
+        }
+        OptionalLong swtpm = swtpmPid();
+        return swtpm.isPresent() && Processes.isStopped(swtpm.getAsLong());
+    }
+
     private OptionalLong swtpmPid() {
         if (runDir == null) {
             return OptionalLong.empty();
