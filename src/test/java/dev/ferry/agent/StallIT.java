@@ -115,11 +115,16 @@ class StallIT {
         lab.tool().release();
 
         JsonNode report = ended(source, id);
-        assertThat(report.path("result").asText()).isEqualTo("rolled-back");
-        // Either the source sees its final copy stuck, or it could push it all into the socket and the
-        // destination finds its QEMU silent at switchover: both name the stopped QEMU by pid.
+        // Three ways this goes, all naming the stopped QEMU by pid: the source sees its final copy stuck;
+        // or it pushed it all into the socket and the destination finds its QEMU silent at switchover; or
+        // the source's QEMU itself falls silent, blocked on the stream with its big lock held, and cannot
+        // cancel its migration until the destination's abort kills the stopped QEMU: then the report
+        // lists that cancel as a failed recovery step and the result is failed. The guest runs on the
+        // source in every case.
+        assertThat(report.path("result").asText()).as("%s", report).isIn("rolled-back", "failed");
         assertThat(report.path("failure").path("message").asText()).contains("pid " + incoming)
-                .containsAnyOf("made no progress", "it is stopped (SIGSTOP)").doesNotContain("is gone");
+                .containsAnyOf("made no progress", "it is stopped (SIGSTOP)", "is not taking the stream")
+                .doesNotContain("is gone");
         assertRunsOnlyOn(source, dest);
     }
 
