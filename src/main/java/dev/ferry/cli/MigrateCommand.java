@@ -53,6 +53,12 @@ final class MigrateCommand implements Callable<Integer> {
             description = "Give up and roll back when the RAM copy has not converged by then (default 300).")
     Long convergeTimeout;
 
+    @Option(names = "--stall-timeout", paramLabel = "SECONDS",
+            description = {"Roll back when the RAM or disk copy makes no progress, or the source's QEMU or the "
+                    + "destination's agent does not answer, for SECONDS; the report names who stalled "
+                    + "(default 10). Requests that start or stop the destination's QEMU get six times as long."})
+    Long stallTimeout;
+
     MigrateCommand(CliEnv env) {
         this.options = new ClientOptions(env.variables());
     }
@@ -61,7 +67,7 @@ final class MigrateCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         AgentClient client = options.client();
         MigrateRequest request = new MigrateRequest(vm, to, dryRun, downtimeMs, bandwidthMiB,
-                noAutoConverge ? Boolean.FALSE : null, convergeTimeout, null, diskBandwidthMiB);
+                noAutoConverge ? Boolean.FALSE : null, convergeTimeout, null, diskBandwidthMiB, stallTimeout);
         MigrationStatus status = client.post("/v1/migrations", request).as(MigrationStatus.class);
         status = Follow.untilEnded(client, status, out(), !options.json && System.console() != null);
         return Follow.finish(status, options.json, out(), client, spec.commandLine().getErr());

@@ -1,5 +1,6 @@
 package dev.ferry.device;
 
+import java.time.Duration;
 import java.util.function.Consumer;
 
 /**
@@ -16,18 +17,37 @@ import java.util.function.Consumer;
  *                    prepared: an NBD URI for a disk Ferry copies, the path on the destination for a
  *                    disk a tool fills; null when the device needs none
  * @param copyBytesPerSecond a cap on the device's own data copy, 0 for none
+ * @param stallTimeout how long the device's own data copy may make no progress before it fails as stalled
+ * @param receiver    who takes the device's data at the endpoint, for messages ("the destination's
+ *                    incoming QEMU (pid N on 'host')"); null when unknown
  */
 public record DeviceContext(String vmName, String vmUuid, DeviceRef device, Mode mode, String destination,
-                            Consumer<DeviceEvent> progress, String endpoint, long copyBytesPerSecond) {
+                            Consumer<DeviceEvent> progress, String endpoint, long copyBytesPerSecond,
+                            Duration stallTimeout, String receiver) {
+
+    /** The stall timeout of a context made without one. */
+    public static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(10);
 
     public DeviceContext(String vmName, String vmUuid, DeviceRef device, Mode mode, String destination,
                          Consumer<DeviceEvent> progress) {
         this(vmName, vmUuid, device, mode, destination, progress, null, 0);
     }
 
+    public DeviceContext(String vmName, String vmUuid, DeviceRef device, Mode mode, String destination,
+                         Consumer<DeviceEvent> progress, String endpoint, long copyBytesPerSecond) {
+        this(vmName, vmUuid, device, mode, destination, progress, endpoint, copyBytesPerSecond, DEFAULT_STALL_TIMEOUT,
+                null);
+    }
+
     /** The same context with the endpoint the destination prepared for this device. */
     public DeviceContext withEndpoint(String endpoint) {
-        return new DeviceContext(vmName, vmUuid, device, mode, destination, progress, endpoint, copyBytesPerSecond);
+        return withEndpoint(endpoint, receiver);
+    }
+
+    /** The same context with the endpoint the destination prepared for this device, and who serves it. */
+    public DeviceContext withEndpoint(String endpoint, String receiver) {
+        return new DeviceContext(vmName, vmUuid, device, mode, destination, progress, endpoint, copyBytesPerSecond,
+                stallTimeout, receiver);
     }
 
     /** Reports a message from this device. */

@@ -145,7 +145,7 @@ public final class DestinationMigrations {
         try {
             String uri = "exec:tail -c +" + (offset + 1) + " " + SaveFile.shellQuote(file.toString());
             handle.qmp().execute("migrate-incoming", Map.of("uri", uri), Duration.ofSeconds(10));
-            IncomingMigrations.awaitReceived(handle, RECEIVE_LIMIT);
+            IncomingStream.awaitReceived(handle, RECEIVE_LIMIT);
             return handle;
         } catch (QmpException | MigrationException | RuntimeException e) {
             IncomingMigrations.destroyQuietly(handle);

@@ -86,7 +86,7 @@ final class DeviceSteps {
                             rec.note(unit.ref().id() + ": " + event.message());
                         }
                     }, null,
-                    plan.params().diskBandwidthMiBps() * 1024 * 1024);
+                    plan.params().diskBandwidthMiBps() * 1024 * 1024, plan.params().stallTimeout(), null);
             devices.add(new Tracked(unit, ctx));
         }
         this.sequence = StepSequence.of(devices.stream().map(Tracked::needs).toList());
@@ -169,9 +169,9 @@ final class DeviceSteps {
     }
 
     /** Gives each device the endpoint the destination prepared for it, if any. */
-    void endpoints(Map<String, String> byDevice) {
+    void endpoints(Map<String, String> byDevice, String receiver) {
         for (Tracked d : devices) {
-            d.ctx = d.ctx.withEndpoint(byDevice.get(d.unit.ref().id()));
+            d.ctx = d.ctx.withEndpoint(byDevice.get(d.unit.ref().id()), receiver);
         }
     }
 

@@ -14,8 +14,7 @@ import dev.ferry.migration.MigrationReport.Blocker;
 import dev.ferry.migration.PeerProtocol.Ownership;
 import dev.ferry.migration.PeerProtocol.Prepared;
 import dev.ferry.migration.PeerProtocol.Switchover;
-import dev.ferry.qmp.EventWaiter;
-import dev.ferry.qmp.QmpEvent;
+import dev.ferry.proc.Processes;
 import dev.ferry.qmp.QmpException;
 import dev.ferry.vm.HostFacts;
 import dev.ferry.vm.SpecException;
@@ -58,6 +57,8 @@ public final class IncomingMigrations {
     private final Clock clock;
     private final ImageStore images;
     private final Map<String, Incoming> incoming = new ConcurrentHashMap<>();
+    /** Migrations aborted before their prepare ran here: a prepare that arrives late must not start them. */
+    private final RecentIds abortedUnprepared = new RecentIds(1000);
 
     /** One incoming migration; {@code done} is kept so a retried switchover gets the same answer. */
     private static final class Incoming {
@@ -120,12 +121,27 @@ public final class IncomingMigrations {
             blockers.add(new Blocker("destination", deviceOf(e.field()), e.getMessage()));
             return blockers;
         }
+        if (vms.defined(source.name()) && vms.spec(source.name()).uuid().equals(source.uuid())) {
+            blockers.add(new Blocker("destination", null, sameVmHere(source, req.sourceHost())));
+            return blockers;
+        }
         List<DeviceControllers.Incoming> devices = controllers.bindIncoming(source, req.localDisks(), images);
         vms.admissionBlockers(placed(source, devices)).forEach(b -> blockers.add(new Blocker("destination", null, b)));
         for (DeviceControllers.Incoming d : devices) {
             d.device().check().forEach(why -> blockers.add(new Blocker("destination", d.ref().describe(), why)));
         }
         return blockers;
+    }
+
+    /** Why the very VM (same name and uuid) cannot come here: this is its own host, or a copy is defined here. */
+    private String sameVmHere(VmSpec spec, String sourceHost) {
+        String vm = "vm '" + spec.name() + "' (uuid " + spec.uuid() + ")";
+        if (vms.state(spec.name()) == VmState.MIGRATING) {
+            return vm + " is migrating away from this host: the destination is the VM's own host ('" + sourceHost
+                    + "'); migrate it to another host";
+        }
+        return vm + " is already defined on this host (" + vms.state(spec.name()).wireName() + "), so a copy from '"
+                + sourceHost + "' would make two of it; migrate it elsewhere, or undefine the one here first";
     }
 
     /**
@@ -147,6 +163,10 @@ public final class IncomingMigrations {
         if (known != null) {
             throw new MigrationException("migration " + req.migrationId() + " is already " + known
                     + " on this host; it cannot be prepared again");
+        }
+        if (abortedUnprepared.contains(req.migrationId())) {
+            throw new MigrationException("migration " + req.migrationId() + " was aborted by its source before this"
+                    + " host got to prepare it (the source gave up waiting); nothing was started");
         }
         if (req.protocol() != PeerProtocol.VERSION) {
             throw new MigrationException(versionMismatch(req.protocol()));
@@ -172,7 +192,8 @@ public final class IncomingMigrations {
                     List.of(Map.of("capability", "events", "state", true))), Duration.ofSeconds(10));
             in.handle.qmp().execute("migrate-incoming", Map.of("uri", "tcp:" + migrationAddress + ":0"),
                     Duration.ofSeconds(10));
-            in.prepared = new Prepared(listeningUri(in.handle), endpoints(devices, new QmpGuestControl(in.handle.qmp())));
+            in.prepared = new Prepared(listeningUri(in.handle), endpoints(devices, new QmpGuestControl(in.handle.qmp())),
+                    in.handle.pid());
             in.go(DestinationState.PREPARED);
             return in.prepared;
         } catch (VmException | QmpException | DeviceException | RuntimeException e) {
@@ -205,7 +226,7 @@ public final class IncomingMigrations {
                 return in.done;
             }
             if (in.state == DestinationState.PREPARED) {
-                awaitReceived(in.handle, limit);
+                IncomingStream.awaitReceived(in.handle, limit);
                 for (DeviceControllers.Incoming d : in.devices) {
                     try {
                         d.device().beforeOwnership();
@@ -316,12 +337,15 @@ public final class IncomingMigrations {
     }
 
     /** Destroys the incoming VM and its backends, if any; refuses once the VM is owned here, even before a restart. */
-    public void abort(String migrationId) throws MigrationException {
+    public synchronized void abort(String migrationId) throws MigrationException {
+        // Synchronized with prepare: an abort that arrives during a prepare (a source that gave up waiting
+        // for it) tears down what that prepare made once it is done, instead of racing it.
         Incoming in = incoming.get(migrationId);
         if (in == null) {
             if (recordedOwnership(store, vms, migrationId) == Ownership.OWNED) {
                 throw new MigrationException("migration " + migrationId + ": the VM already belongs to this host");
             }
+            abortedUnprepared.remember(migrationId);
             return;
         }
         synchronized (in) {
@@ -360,38 +384,6 @@ public final class IncomingMigrations {
     private void end(Incoming in, Result result, String detail) {
         in.journal.enter(result.finalPhase(), detail);
         store.findMigration(in.id).ifPresent(m -> store.saveMigration(m.ended(result, null, clock.instant())));
-    }
-
-    /** Waits for QEMU's MIGRATION event saying the stream is in (or failed), asking QEMU once per event. */
-    static void awaitReceived(VmHandle handle, Duration limit) throws MigrationException {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (true) {
-            String status;
-            // Listen before asking: an event that arrives between the two wakes the wait instead of being missed.
-            try (EventWaiter next = handle.qmp().expectEvent(QmpEvent.MIGRATION)) {
-                try {
-                    status = handle.qmp().execute("query-migrate").path("status").asText("none");
-                } catch (QmpException e) {
-                    throw new Destination.NotTakenException("the incoming QEMU is gone: " + e.getMessage());
-                }
-                if (status.equals("completed")) {
-                    return;
-                }
-                if (status.equals("failed") || status.equals("cancelled")) {
-                    throw new Destination.NotTakenException("the incoming migration " + status);
-                }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new MigrationException("the incoming migration did not complete within "
-                            + limit.toSeconds() + " s");
-                }
-                try {
-                    next.await(Duration.ofNanos(Math.min(left, Duration.ofSeconds(1).toNanos())));
-                } catch (QmpException e) {
-                    // No event within the slice, or QEMU went away: the next query tells which.
-                }
-            }
-        }
     }
 
     private List<String> afterResume(Incoming in) {
@@ -489,6 +481,11 @@ public final class IncomingMigrations {
 
     static void destroyQuietly(VmHandle handle) {
         try {
+            if (Processes.isStopped(handle.pid())) {
+                // A stopped QEMU (SIGSTOP) cannot answer quit; SIGKILL ends it even stopped, without the wait.
+                log.warn("incoming vm '{}': its QEMU (pid {}) is stopped; killing it", handle.name(), handle.pid());
+                Processes.kill(handle.pid());
+            }
             handle.destroy();
         } catch (VmException | RuntimeException e) {
             log.warn("could not destroy incoming vm '{}': {}", handle.name(), e.getMessage());

@@ -74,7 +74,8 @@ public final class MigrationCoordinator {
             rec.enter(Phase.PREPARE);
             progress.destinationTouched = true;
             PeerProtocol.Prepared prepared = destination.prepare();
-            devices.endpoints(prepared.endpoints());
+            progress.receiver = receiver(plan, prepared);
+            devices.endpoints(prepared.endpoints(), progress.receiver);
             cancel.throwIfCancelled();
 
             rec.enter(Phase.PRE_SUSPEND);
@@ -108,6 +109,17 @@ public final class MigrationCoordinator {
         } catch (CancelledException e) {
             return rollBack(rec, devices, source, destination, progress.touched(),
                     new Failure(rec.failedIn().wireName(), null, null, e.getMessage()));
+        } catch (StalledException e) {
+            // The source answers but its stream does not move: name who should be taking it.
+            String suspect = "";
+            if (e.inStream() && progress.receiver != null) {
+                suspect = "; " + progress.receiver + " is not taking it: it is stopped or hung, or the link to it is";
+            } else if (e.sourceSilentWithoutCause() && progress.qemuStarted && progress.receiver != null) {
+                suspect = "; it may be blocked sending its final copy to " + progress.receiver
+                        + ", which is not taking the stream (stopped or hung, or the link to it is)";
+            }
+            return rollBack(rec, devices, source, destination, progress.touched(),
+                    new Failure(rec.failedIn().wireName(), null, null, DeviceSteps.message(e) + suspect));
         } catch (MigrationException | RuntimeException | StackOverflowError | OutOfMemoryError e) {
             // Before switchover a rollback is always possible, and it is what leaves nothing behind. An
             // overflow or a heap exhausted by one huge allocation unwinds to here with room to roll back.
@@ -115,6 +127,12 @@ public final class MigrationCoordinator {
                     null, null, e instanceof Error ? "the migration ran into " + e : DeviceSteps.message(e)));
         }
         return switchOver(rec, devices, source, destination, progress);
+    }
+
+    /** Who receives the migration on the destination, as messages name it. */
+    private static String receiver(MigrationPlan plan, PeerProtocol.Prepared prepared) {
+        return prepared.qemuPid() == null ? "the destination (" + plan.destination() + ")"
+                : "the destination's incoming QEMU (pid " + prepared.qemuPid() + " on '" + plan.destination() + "')";
     }
 
     private MigrationReport switchOver(Recorder rec, DeviceSteps devices, SourceQemu source,
@@ -178,6 +196,8 @@ public final class MigrationCoordinator {
         boolean wasRunning;
         boolean destinationTouched;
         boolean qemuStarted;
+        /** Who takes the stream, once the destination prepared. */
+        String receiver;
 
         Rollback.Touched touched() {
             return new Rollback.Touched(wasRunning, destinationTouched, qemuStarted, false);

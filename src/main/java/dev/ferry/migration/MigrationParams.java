@@ -11,13 +11,35 @@ import java.time.Duration;
  * @param convergeTimeout  give up (and roll back) when QEMU has not reached switchover by then
  * @param stepDeadline     how long post-suspend and sync may take, for all devices together
  * @param diskBandwidthMiBps a cap on copying local disks in MiB/s, 0 for none
+ * @param stallTimeout     how long a RAM or disk copy may make no progress, and how long the source waits for
+ *                         an answer from its QEMU or the destination agent, before it names the stalled side
+ *                         and rolls back (requests that start or stop QEMU on the destination get
+ *                         {@link #peerWorkTimeout()})
  */
 public record MigrationParams(Duration downtimeLimit, long bandwidthMiBps, boolean autoConverge,
-                              Duration convergeTimeout, Duration stepDeadline, long diskBandwidthMiBps) {
+                              Duration convergeTimeout, Duration stepDeadline, long diskBandwidthMiBps,
+                              Duration stallTimeout) {
+
+    /** The stall timeout when none is given: long enough for a loaded host, short enough to act on. */
+    public static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(10);
+
+    /** How many stall timeouts a destination request that starts or stops a QEMU may take. */
+    private static final int PEER_WORK_FACTOR = 6;
+
+    public MigrationParams(Duration downtimeLimit, long bandwidthMiBps, boolean autoConverge,
+                           Duration convergeTimeout, Duration stepDeadline, long diskBandwidthMiBps) {
+        this(downtimeLimit, bandwidthMiBps, autoConverge, convergeTimeout, stepDeadline, diskBandwidthMiBps,
+                DEFAULT_STALL_TIMEOUT);
+    }
 
     public MigrationParams(Duration downtimeLimit, long bandwidthMiBps, boolean autoConverge,
                            Duration convergeTimeout, Duration stepDeadline) {
-        this(downtimeLimit, bandwidthMiBps, autoConverge, convergeTimeout, stepDeadline, 0);
+        this(downtimeLimit, bandwidthMiBps, autoConverge, convergeTimeout, stepDeadline, 0, DEFAULT_STALL_TIMEOUT);
+    }
+
+    /** How long the destination may take to answer prepare, switchover or abort, which start or stop its QEMU. */
+    public Duration peerWorkTimeout() {
+        return stallTimeout.multipliedBy(PEER_WORK_FACTOR);
     }
 
     public static MigrationParams defaults() {
@@ -39,6 +61,10 @@ public record MigrationParams(Duration downtimeLimit, long bandwidthMiBps, boole
         }
         if (stepDeadline.isNegative() || stepDeadline.isZero()) {
             throw new IllegalArgumentException("step deadline must be positive");
+        }
+        if (stallTimeout == null || stallTimeout.toMillis() < 1000) {
+            throw new IllegalArgumentException("stall timeout must be at least 1 s, was "
+                    + (stallTimeout == null ? "missing" : stallTimeout.toMillis() + " ms"));
         }
     }
 }

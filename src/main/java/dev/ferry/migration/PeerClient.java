@@ -13,6 +13,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,7 +28,6 @@ import org.slf4j.LoggerFactory;
  */
 final class PeerClient implements Destination {
     private static final Logger log = LoggerFactory.getLogger(PeerClient.class);
-    private static final Duration CALL_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration ABORT_PATIENCE = Duration.ofSeconds(60);
 
     private final String peerName;
@@ -38,6 +38,13 @@ final class PeerClient implements Destination {
     private final Clock clock;
     private final Duration switchoverPatience;
     private final Pause pause;
+    private final Timeouts timeouts;
+
+    /**
+     * How long each answer is awaited: {@code answer} for check and ownership, {@code work} for
+     * prepare, switchover and abort, which start or stop the destination's QEMU.
+     */
+    record Timeouts(Duration answer, Duration work) {}
 
     /** How the client waits between attempts; a test's pause advances its clock instead of sleeping. */
     interface Pause {
@@ -47,8 +54,9 @@ final class PeerClient implements Destination {
     }
 
     PeerClient(String peerName, URI agentUrl, PeerProtocol.Request request, ObjectMapper json, HttpClient http,
-               Clock clock, Duration switchoverPatience, Pause pause) {
+               Clock clock, Duration switchoverPatience, Pause pause, Timeouts timeouts) {
         this.peerName = peerName;
+        this.timeouts = timeouts;
         this.pause = pause;
         this.base = agentUrl.resolve("/v1/peer/migrations/" + request.migrationId() + "/");
         this.request = request;
@@ -60,12 +68,12 @@ final class PeerClient implements Destination {
 
     @Override
     public List<Blocker> check() throws MigrationException {
-        return json.convertValue(call("check"), CheckReply.class).blockers();
+        return json.convertValue(call("check", timeouts.answer()), CheckReply.class).blockers();
     }
 
     @Override
     public Prepared prepare() throws MigrationException {
-        return json.convertValue(call("prepare"), Prepared.class);
+        return json.convertValue(call("prepare", timeouts.work()), Prepared.class);
     }
 
     @Override
@@ -84,7 +92,7 @@ final class PeerClient implements Destination {
         Instant until = clock.instant().plus(patience);
         while (true) {
             try {
-                return call(step);
+                return call(step, timeouts.work());
             } catch (Unreachable e) {
                 if (clock.instant().isAfter(until)) {
                     throw e;
@@ -99,8 +107,10 @@ final class PeerClient implements Destination {
     Ownership ownership() throws MigrationException {
         HttpResponse<byte[]> response;
         try {
-            response = http.send(HttpRequest.newBuilder(base.resolve("ownership")).timeout(CALL_TIMEOUT).GET().build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
+            response = http.send(HttpRequest.newBuilder(base.resolve("ownership")).timeout(timeouts.answer()).GET()
+                    .build(), HttpResponse.BodyHandlers.ofByteArray());
+        } catch (HttpTimeoutException e) {
+            throw silent("ownership", timeouts.answer(), e);
         } catch (IOException e) {
             throw new Unreachable("cannot reach agent '" + peerName + "' at " + base.resolve("/") + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
@@ -120,14 +130,22 @@ final class PeerClient implements Destination {
         }
     }
 
-    private JsonNode call(String step) throws MigrationException {
+    /** The peer took the connection but did not answer: stopped, hung or overloaded. */
+    private Unreachable silent(String step, Duration waited, HttpTimeoutException e) {
+        return new Unreachable("agent '" + peerName + "' at " + base.resolve("/") + " did not answer " + step
+                + " within " + waited.toSeconds() + " s: it is stopped or hung, or the link to it is", e);
+    }
+
+    private JsonNode call(String step, Duration timeout) throws MigrationException {
         URI uri = base.resolve(step);
         HttpResponse<byte[]> response;
         try {
-            HttpRequest req = HttpRequest.newBuilder(uri).timeout(CALL_TIMEOUT)
+            HttpRequest req = HttpRequest.newBuilder(uri).timeout(timeout)
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(request))).build();
             response = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
+        } catch (HttpTimeoutException e) {
+            throw silent(step, timeout, e);
         } catch (IOException e) {
             throw new Unreachable("cannot reach agent '" + peerName + "' at " + base.resolve("/") + " for " + step
                     + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);

@@ -46,11 +46,17 @@ public final class PeerProtocol {
 
     /**
      * The destination's addresses: QEMU's stream, and per-device endpoints: a copied disk's NBD
-     * export, or (since version 3) the path on the destination that a disk tool fills.
+     * export, or (since version 3) the path on the destination that a disk tool fills. {@code qemuPid}
+     * is the incoming QEMU's pid on the destination (null from a file or an older destination), so that
+     * the source can name it when the stream stalls.
      */
-    public record Prepared(String uri, Map<String, String> endpoints) {
+    public record Prepared(String uri, Map<String, String> endpoints, Long qemuPid) {
         public Prepared {
             endpoints = endpoints == null ? Map.of() : Map.copyOf(endpoints);
+        }
+
+        public Prepared(String uri, Map<String, String> endpoints) {
+            this(uri, endpoints, null);
         }
     }
 

@@ -49,11 +49,21 @@ public final class Peers {
                 + known.keySet() + " (add it under peers in the agent's config, or give its agent URL)");
     }
 
-    /** The destination of one migration, as a client of its agent. */
+    /** The destination of one migration, as a client of its agent, with the default answer timeouts. */
     PeerClient client(String peer, PeerProtocol.Request request, Duration switchoverPatience) {
+        return client(peer, request, switchoverPatience, MigrationParams.defaults());
+    }
+
+    /**
+     * The destination of one migration, as a client of its agent: each answer is awaited for the
+     * migration's stall timeout, or its {@link MigrationParams#peerWorkTimeout()} for requests that
+     * start or stop the destination's QEMU.
+     */
+    PeerClient client(String peer, PeerProtocol.Request request, Duration switchoverPatience, MigrationParams params) {
         URI url = resolve(peer);
         HttpClient http = clients.computeIfAbsent(url, u -> HttpClient.newBuilder()
                 .connectTimeout(Duration.ofSeconds(5)).executor(executor).build());
-        return new PeerClient(peer, url, request, json, http, clock, switchoverPatience, pause);
+        return new PeerClient(peer, url, request, json, http, clock, switchoverPatience, pause,
+                new PeerClient.Timeouts(params.stallTimeout(), params.peerWorkTimeout()));
     }
 }

@@ -3,6 +3,7 @@ package dev.ferry.migration;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.qmp.QmpClient;
 import dev.ferry.qmp.QmpException;
+import dev.ferry.qmp.QmpTimeoutException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -34,12 +35,26 @@ public final class QmpSourceQemu implements SourceQemu {
     private final Clock clock;
     private final Release release;
     private final MigrationEvents events;
+    private final SourceProcesses processes;
+    /** How long QEMU may not answer, and its stream not move, before the migration stalled. */
+    private volatile Duration stallTimeout = MigrationParams.DEFAULT_STALL_TIMEOUT;
 
     public QmpSourceQemu(String vmName, QmpClient qmp, Clock clock, Release release) {
+        this(vmName, qmp, clock, release, SourceProcesses.UNKNOWN);
+    }
+
+    /** @param qemuPid the source QEMU's pid and {@code runDir} its run directory, named when QEMU stops answering */
+    public QmpSourceQemu(String vmName, QmpClient qmp, Clock clock, Release release, long qemuPid,
+                         java.nio.file.Path runDir) {
+        this(vmName, qmp, clock, release, new SourceProcesses(qemuPid, runDir));
+    }
+
+    private QmpSourceQemu(String vmName, QmpClient qmp, Clock clock, Release release, SourceProcesses processes) {
         this.vmName = vmName;
         this.qmp = qmp;
         this.clock = clock;
         this.release = release;
+        this.processes = processes;
         this.events = new MigrationEvents(qmp);
     }
 
@@ -50,6 +65,7 @@ public final class QmpSourceQemu implements SourceQemu {
 
     @Override
     public void configure(MigrationParams params) throws MigrationException {
+        stallTimeout = params.stallTimeout();
         call("migrate-set-capabilities", Map.of("capabilities", List.of(
                 Map.of("capability", "pause-before-switchover", "state", true),
                 Map.of("capability", "events", "state", true),
@@ -69,6 +85,7 @@ public final class QmpSourceQemu implements SourceQemu {
     public Instant awaitPreSwitchover(Duration limit, Consumer<RamProgress> progress, BooleanSupplier cancelled)
             throws MigrationException {
         Instant until = clock.instant().plus(limit);
+        StallWatch watch = new StallWatch();
         while (true) {
             JsonNode status = call("query-migrate", null);
             String state = status.path("status").asText("none");
@@ -80,6 +97,7 @@ public final class QmpSourceQemu implements SourceQemu {
             if (ENDED.contains(state)) {
                 throw new MigrationException("QEMU's migration " + state + " before switchover" + errorOf(status));
             }
+            watch.check(status, "the RAM copy");
             if (cancelled.getAsBoolean()) {
                 return clock.instant();
             }
@@ -100,6 +118,7 @@ public final class QmpSourceQemu implements SourceQemu {
     @Override
     public Completion awaitCompleted(Duration limit) throws MigrationException {
         Instant until = clock.instant().plus(limit);
+        StallWatch watch = new StallWatch();
         while (true) {
             JsonNode status = call("query-migrate", null);
             String state = status.path("status").asText("none");
@@ -109,6 +128,7 @@ public final class QmpSourceQemu implements SourceQemu {
             if (ENDED.contains(state)) {
                 throw new MigrationException("QEMU's migration " + state + " at switchover" + errorOf(status));
             }
+            watch.check(status, "the final copy (the rest of RAM and the devices' state)");
             if (clock.instant().isAfter(until)) {
                 throw new MigrationException("QEMU did not finish the switchover within " + limit.toSeconds() + " s");
             }
@@ -171,9 +191,38 @@ public final class QmpSourceQemu implements SourceQemu {
         return status.has("error-desc") ? ": " + status.get("error-desc").asText() : "";
     }
 
+    /**
+     * Follows the bytes QEMU reports sent: a stream that does not move for the stall timeout while
+     * QEMU itself answers is stuck at the receiving end (or on the link).
+     */
+    private final class StallWatch {
+        private long sent = -1;
+        private Instant movedAt = clock.instant();
+
+        void check(JsonNode status, String what) throws StalledException {
+            long now = status.path("ram").path("transferred").asLong(0);
+            if (now != sent) {
+                sent = now;
+                movedAt = clock.instant();
+                return;
+            }
+            Duration still = Duration.between(movedAt, clock.instant());
+            if (still.compareTo(stallTimeout) >= 0) {
+                throw StalledException.stream(String.format("vm '%s': %s made no progress for %d s (%.1f MiB sent,"
+                                + " stuck there; QEMU status %s)", vmName, what, still.toSeconds(), sent / 1048576.0,
+                        status.path("status").asText("none")));
+            }
+        }
+    }
+
     private JsonNode call(String command, Object args) throws MigrationException {
         try {
-            return args == null ? qmp.execute(command) : qmp.execute(command, args, Duration.ofSeconds(30));
+            return qmp.execute(command, args, stallTimeout);
+        } catch (QmpTimeoutException e) {
+            String message = "vm '" + vmName + "': " + processes.describeHung() + ": it did not answer '" + command
+                    + "' within " + stallTimeout.toSeconds() + " s";
+            throw processes.stoppedProcessFound() ? StalledException.unanswered(message)
+                    : StalledException.silentSource(message);
         } catch (QmpException e) {
             throw new MigrationException("vm '" + vmName + "': " + e.getMessage(), e);
         }

@@ -132,20 +132,24 @@ public final class SourceMigrations {
     public MigrationStatus migrate(String vm, String to, MigrationParams params, boolean dryRun) {
         require(vm, "vm", "name the VM to migrate");
         require(to, "to", "name the destination host (a peer in the agent's config) or give its agent URL");
+        if (to.equals(host)) {
+            throw new RequestException(Kind.INVALID, "to: '" + to + "' is this host, where vm '" + vm
+                    + "' is now; migrate it to another host");
+        }
         peers.resolve(to);
         VmSpec spec = vms.spec(vm);
         String id = newId();
         if (dryRun) {
             PeerProtocol.Request request = request(id, spec, true);
-            Destination dest = peers.client(to, request, Duration.ZERO);
+            Destination dest = peers.client(to, request, Duration.ZERO, params);
             MigrationReport report = dryRun(plan(id, spec, Mode.LIVE, to, params, GuestControl.NONE), dest);
             return finished(id, spec.name(), to, Mode.LIVE, report);
         }
-        HostVms.Lease lease = vms.lease(vm, "migration to " + to);
+        HostVms.Lease lease = vms.lease(vm, "migration " + id + " to " + to);
         try {
             VmHandle handle = movable(vm);
             PeerProtocol.Request request = request(id, spec, vms.state(vm) == VmState.RUNNING);
-            Destination dest = peers.client(to, request, SWITCHOVER_PATIENCE);
+            Destination dest = peers.client(to, request, SWITCHOVER_PATIENCE, params);
             return launch(id, spec, handle, Mode.LIVE, to, params, dest, lease, VmState.RUNNING);
         } catch (RuntimeException e) {
             lease.close();
@@ -161,12 +165,13 @@ public final class SourceMigrations {
             throw new RequestException(Kind.INVALID, "file: '" + file + "' is not an absolute path");
         }
         VmSpec spec = vms.spec(vm);
-        HostVms.Lease lease = vms.lease(vm, "save to " + path);
+        String id = newId();
+        HostVms.Lease lease = vms.lease(vm, "save " + id + " to " + path);
         try {
             VmHandle handle = movable(vm);
             Destination dest = new FileDestination(path, vm, spec.uuid().toString(), spec.toYaml(),
                     spec.memoryMiB() * 1024L * 1024L, clock);
-            return launch(newId(), spec, handle, Mode.SAVE, path.toString(), MigrationParams.defaults(), dest, lease,
+            return launch(id, spec, handle, Mode.SAVE, path.toString(), MigrationParams.defaults(), dest, lease,
                     VmState.STOPPED);
         } catch (RuntimeException e) {
             lease.close();
@@ -179,7 +184,7 @@ public final class SourceMigrations {
         Live run = new Live(id, spec.name(), peer, mode, clock.instant());
         MigrationPlan plan = plan(id, spec, mode, peer, params, new QmpGuestControl(handle.qmp()));
         QmpSourceQemu source = new QmpSourceQemu(spec.name(), handle.qmp(), clock,
-                () -> release(handle, keptSerialLog(keptLogs, spec.name(), id)));
+                () -> release(handle, keptSerialLog(keptLogs, spec.name(), id)), handle.pid(), handle.runDir());
         // The history row comes first: a restart finds the migration even if it dies before CHECK is journaled.
         store.saveMigration(new MigrationRecord(id, spec.name(), Role.SOURCE, peer, mode, null, null, run.startedAt,
                 run.startedAt));
@@ -280,7 +285,12 @@ public final class SourceMigrations {
         try {
             now = handle.isAlive() ? handle.state() : VmState.CRASHED;
         } catch (VmException e) {
-            now = VmState.CRASHED;
+            // Alive but silent (stopped, or waiting on a stopped swtpm): not running as far as anyone can tell,
+            // and not gone either; resumable once it answers again.
+            now = handle.isAlive() ? VmState.PAUSED : VmState.CRASHED;
+            log.warn("vm '{}': its QEMU (pid {}) does not answer after the migration ({}); recorded as {}{}", vm,
+                    handle.pid(), e.getMessage(), now.wireName(), now == VmState.PAUSED
+                            ? "; once it answers again, 'ferry vm resume " + vm + "' runs the guest" : "");
         }
         vms.move(vm, now == VmState.PAUSED ? VmState.PAUSED : now == VmState.RUNNING ? VmState.RUNNING : VmState.CRASHED);
     }

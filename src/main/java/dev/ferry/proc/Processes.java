@@ -25,18 +25,32 @@ public final class Processes {
 
     /** Whether {@code pid} names a running process; a zombie (exited, not yet reaped) is not running. */
     public static boolean isAlive(long pid) {
+        char state = state(pid);
+        return state != '?' && state != 'Z' && state != 'X';
+    }
+
+    /**
+     * Whether {@code pid} is stopped by a signal (SIGSTOP, SIGTSTP) or a tracer: it cannot answer
+     * anything until it is continued, though it still counts as alive.
+     */
+    public static boolean isStopped(long pid) {
+        char state = state(pid);
+        return state == 'T' || state == 't';
+    }
+
+    /** The process's state letter from /proc/PID/stat, '?' when it is gone. */
+    private static char state(long pid) {
         if (pid <= 0) {
-            return false;
+            return '?';
         }
         Optional<String> stat = read(pid, "stat").map(bytes -> new String(bytes, StandardCharsets.UTF_8));
         if (stat.isEmpty()) {
-            return false;
+            return '?';
         }
         // The state follows the command name, which is in parentheses and may itself hold ") ".
         String text = stat.get();
         int close = text.lastIndexOf(')');
-        char state = close >= 0 && close + 2 < text.length() ? text.charAt(close + 2) : '?';
-        return state != 'Z' && state != 'X';
+        return close >= 0 && close + 2 < text.length() ? text.charAt(close + 2) : '?';
     }
 
     /** Sends SIGTERM; does nothing if the process is gone already. */

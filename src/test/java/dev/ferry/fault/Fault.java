@@ -26,7 +26,12 @@ enum Fault {
             + " migration ended without calling the destination), then lets connections through again; QEMU's"
             + " migration stream goes direct and is not cut"),
     CANCEL("cancel", null, "POST /v1/migrations/{id}/cancel to the source; before switchover it must answer 200 and"
-            + " roll back, from switchover on 409 and complete");
+            + " roll back, from switchover on 409 and complete"),
+    STALL("stall", null, "SIGSTOP, kept until the migration ended, to what the phase needs next: the destination"
+            + " agent at check, in-prepare and cleanup, the destination's incoming QEMU from prepare to sync; the"
+            + " migration runs with a " + FaultRun.STALL_TIMEOUT.toSeconds() + " s stall timeout and must end"
+            + " (completed only in cleanup) with a report naming the stopped agent or the QEMU's pid; then the"
+            + " process is continued and the destination must be left with nothing of the migration");
 
     final String label;
     /** The tool's behaviour for a tool fault, else null. */

@@ -35,11 +35,16 @@ final class FaultRun {
     private static final Duration MIGRATION_LIMIT = Duration.ofMinutes(3);
     private static final Duration RECOVERY_GRACE = Duration.ofSeconds(10);
     static final Set<String> FINAL = Set.of("completed", "rolled-back", "failed", "refused");
+    /** The stall column's stall timeout; the other columns' (whose holds may stop a QEMU) is the converge timeout. */
+    static final Duration STALL_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration CONVERGE_TIMEOUT = Duration.ofSeconds(60);
 
     private final Lab lab;
     private final MatrixGuest guest;
     /** QEMU processes a hold stopped, resumed when the holds are released. */
     private final List<Long> frozen = new ArrayList<>();
+    /** Processes the stall fault stopped, resumed once the migration ended. */
+    private final List<Long> stalled = new ArrayList<>();
 
     FaultRun(Lab lab, MatrixGuest guest) {
         this.lab = lab;
@@ -54,6 +59,10 @@ final class FaultRun {
         if (fault == Fault.DEST_QEMU_KILL && row == Row.CHECK) {
             return Optional.of("no destination QEMU exists before prepare");
         }
+        if (fault == Fault.STALL && row == Row.SWITCHOVER) {
+            return Optional.of("the source never gives up on a destination that does not answer the switchover (it"
+                    + " cannot know who owns the VM); the link-cut cell is that case");
+        }
         if (fault == Fault.DEST_QEMU_KILL && row == Row.CLEANUP) {
             return Optional.of("after switchover the destination's QEMU is the guest's only copy; killing it is a guest"
                     + " crash, not a migration fault");
@@ -67,6 +76,7 @@ final class FaultRun {
         String to = lab.other(from);
         List<String> problems = new ArrayList<>();
         String outcome = "?";
+        String stalledWho = null;
         try {
             String id = startMigration(row, fault, from, to);
             Integer cancelStatus = null;
@@ -75,7 +85,11 @@ final class FaultRun {
                 if (landed != null) {
                     problems.add(landed);
                 }
-                cancelStatus = inject(fault, from, to, id);
+                if (fault == Fault.STALL) {
+                    stalledWho = stall(row, to);
+                } else {
+                    cancelStatus = inject(fault, from, to, id);
+                }
                 releaseHolds(to);
                 if (fault == Fault.SOURCE_AGENT_KILL || fault == Fault.DEST_AGENT_KILL) {
                     lab.agent(fault == Fault.SOURCE_AGENT_KILL ? from : to).start();
@@ -90,6 +104,11 @@ final class FaultRun {
                     problems.add("of the tool's children " + lab.tool().escapedPids() + " these outlived its step: " + alive);
                 }
             }
+            if (fault == Fault.STALL) {
+                problems.addAll(stallExpectations(row, status, stalledWho));
+                continueStalled();
+                problems.addAll(awaitNothingLeftOn(outcome.equals("completed") ? from : to));
+            }
             problems.addAll(new Invariants(lab, guest).check(from, to, id));
             if (!problems.isEmpty()) {
                 problems.add("the source's report: " + reportSummary(status));
@@ -97,6 +116,7 @@ final class FaultRun {
         } catch (Exception e) {
             problems.add("the suite could not run the cell: " + e);
         } finally {
+            continueStalled();
             lab.tool().reset();
             releaseHolds(to);
             lab.linkTo(to).heal();
@@ -122,8 +142,10 @@ final class FaultRun {
                 default -> throw new IllegalStateException("Invalid row: " + row);
             }
         }
+        // Holds that stop a QEMU must not count as stalls in the other columns: their stall timeout is long.
         Map<String, Object> req = Map.of("vm", MatrixGuest.VM, "to", to, "stepDeadlineSeconds", 20,
-                "convergeTimeoutSeconds", 60);
+                "convergeTimeoutSeconds", CONVERGE_TIMEOUT.toSeconds(), "stallTimeoutSeconds",
+                (fault == Fault.STALL ? STALL_TIMEOUT : CONVERGE_TIMEOUT).toSeconds());
         Api.Reply started = lab.api(from).post("/v1/migrations", req);
         if (started.status() != 202) {
             throw new IllegalStateException("migrate from " + from + ": HTTP " + started.status() + " " + started.body());
@@ -215,6 +237,79 @@ final class FaultRun {
             default -> throw new IllegalStateException("Invalid fault for injection: " + fault);
         }
         return null;
+    }
+
+    /**
+     * Stops what the migration needs next in {@code row} until it ended; returns what the source's
+     * report must then name.
+     */
+    private String stall(Row row, String to) throws Exception {
+        switch (row) {
+            case CHECK, IN_PREPARE, CLEANUP -> {
+                long agent = lab.agent(to).pidOrZero();
+                lab.freeze(agent);
+                stalled.add(agent);
+                return "agent '" + to + "'";
+            }
+            case RAM_COPY -> {
+                // The row's hold stopped the incoming QEMU already: it stays stopped.
+                stalled.addAll(frozen);
+                frozen.clear();
+                return "pid " + stalled.get(0);
+            }
+            case PREPARE, PRE_SUSPEND, POST_SUSPEND, SYNC -> {
+                List<Long> qemus = lab.qemusOf(to);
+                if (qemus.size() != 1) {
+                    throw new IllegalStateException("expected one incoming QEMU on " + to + ", found " + qemus);
+                }
+                lab.freeze(qemus.get(0));
+                stalled.add(qemus.get(0));
+                return "pid " + qemus.get(0);
+            }
+            default -> throw new IllegalStateException("Invalid row for a stall: " + row);
+        }
+    }
+
+    private void continueStalled() throws Exception {
+        for (long pid : stalled) {
+            lab.resume(pid);
+        }
+        stalled.clear();
+    }
+
+    /** A stall ends the migration (completed only when the source no longer needed what stalled) naming it. */
+    private static List<String> stallExpectations(Row row, JsonNode status, String who) {
+        List<String> out = new ArrayList<>();
+        String result = status.path("phase").asText();
+        if (row == Row.CLEANUP) {
+            if (!result.equals("completed")) {
+                out.add("a destination agent stopped in cleanup must not matter to the source, yet it ended " + result);
+            }
+            return out;
+        }
+        if (result.equals("completed")) {
+            out.add("the migration completed although " + who + " was stopped in " + row.label);
+        }
+        String report = status.path("report").toString();
+        if (!report.contains(who)) {
+            out.add("the report does not name the stopped " + who + ": " + abbreviate(report));
+        }
+        if (report.contains("did not converge")) {
+            out.add("the stall was reported as a copy that did not converge");
+        }
+        return out;
+    }
+
+    /** A continued destination finishes what it had queued (a prepare, then its abort): nothing stays on {@code to}. */
+    private List<String> awaitNothingLeftOn(String to) {
+        try {
+            await("nothing of the migration stays on " + to).atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(250)).until(() -> lab.processesIn(lab.agent(to).runRoot()).isEmpty());
+            return List.of();
+        } catch (ConditionTimeoutException e) {
+            return List.of("processes still run on " + to + " (the host without the VM) after the stopped process"
+                    + " was continued: " + lab.processesIn(lab.agent(to).runRoot()));
+        }
     }
 
     private void releaseHolds(String to) throws Exception {

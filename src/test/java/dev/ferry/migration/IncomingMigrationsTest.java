@@ -146,6 +146,21 @@ class IncomingMigrationsTest {
     }
 
     @Test
+    void prepare_arrivingAfterTheSourceAbortedIt_isRefusedAndStartsNothing() {
+        // A stopped destination agent, continued, may run the source's queued abort before its queued prepare.
+        List<String> started = new CopyOnWriteArrayList<>();
+        runtime.onStartIncoming = spec -> started.add(spec.name());
+
+        assertThatCode(() -> incoming.abort("m1")).doesNotThrowAnyException();
+
+        assertThatThrownBy(() -> incoming.prepare(request("m1", true)))
+                .isInstanceOf(MigrationException.class)
+                .hasMessageContaining("migration m1 was aborted by its source before this host got to prepare it");
+        assertThat(started).isEmpty();
+        assertThat(store.findMigration("m1")).isEmpty();
+    }
+
+    @Test
     void prepare_whenQemuDoesNotStart_failsAndEndsRolledBack() {
         runtime.startFailure = new VmException("vm 'web1': qemu exited at start: boom");
 
@@ -319,6 +334,19 @@ class IncomingMigrationsTest {
         vms.blockers = List.of("not enough memory: 64 MiB asked, 16 MiB free");
         assertThat(incoming.check(request("m1", true))).extracting(MigrationReport.Blocker::reason)
                 .containsExactly("not enough memory: 64 MiB asked, 16 MiB free");
+    }
+
+    @Test
+    void check_ofTheVeryVmThatIsLeavingThisHost_isRefusedAsItsOwnHost() {
+        VmSpec web1 = spec("web1");
+        vms.add(web1, VmState.MIGRATING);
+
+        List<MigrationReport.Blocker> blockers = incoming.check(new PeerProtocol.Request(PeerProtocol.VERSION, "m1",
+                "node1", web1.toYaml(), "live", Map.of(), Map.of(), true));
+
+        assertThat(blockers).singleElement().satisfies(b -> assertThat(b.reason()).isEqualTo("vm 'web1' (uuid "
+                + web1.uuid() + ") is migrating away from this host: the destination is the VM's own host ('node1');"
+                + " migrate it to another host"));
     }
 
     @Test

@@ -180,4 +180,23 @@ class PeerClientTest {
                 .hasMessageContaining("[node2]");
         assertThat(peers.resolve("node2")).isEqualTo(URI.create("http://10.0.0.2:7070"));
     }
+
+    @Test
+    void check_peerTakesTheRequestButDoesNotAnswer_failsAfterTheStallTimeoutNamingTheAgent() throws Exception {
+        peer = new FakePeer();
+        peer.answer("check", 200, "{\"blockers\": []}");
+        peer.hold("check");
+        MigrationParams params = new MigrationParams(Duration.ofMillis(300), 0, true, Duration.ofSeconds(60),
+                Duration.ofSeconds(60), 0, Duration.ofSeconds(1));
+        PeerClient client = peers(Map.of("dst", peer.url())).client("dst", request("m1"), Duration.ZERO, params);
+
+        try {
+            assertThatThrownBy(client::check)
+                    .isInstanceOf(PeerClient.Unreachable.class)
+                    .hasMessageContaining("agent 'dst' at " + peer.url().resolve("/"))
+                    .hasMessageContaining("did not answer check within 1 s: it is stopped or hung, or the link to it is");
+        } finally {
+            peer.release();
+        }
+    }
 }

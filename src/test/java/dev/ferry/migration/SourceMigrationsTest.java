@@ -289,4 +289,16 @@ class SourceMigrationsTest {
                 .hasMessageContaining("[dst]");
         assertThat(vms.state("web1")).isEqualTo(VmState.RUNNING);
     }
+
+    @Test
+    void migrate_toThisHostByName_isRefusedAtOnceSayingSo() throws Exception {
+        vmHere(true);
+
+        assertThatThrownBy(() -> source.migrate("web1", "src", MigrationParams.defaults(), false))
+                .isInstanceOfSatisfying(RequestException.class, e -> assertThat(e.kind()).isEqualTo(Kind.INVALID))
+                .hasMessage("to: 'src' is this host, where vm 'web1' is now; migrate it to another host");
+        assertThat(vms.state("web1")).isEqualTo(VmState.RUNNING);
+        assertThat(vms.leases).isEmpty();
+        assertThat(store.listMigrations()).isEmpty();
+    }
 }

@@ -10,11 +10,19 @@ import java.time.Duration;
  */
 public record MigrateRequest(String vm, String to, Boolean dryRun, Long downtimeMs, Long bandwidthMiB,
                              Boolean autoConverge, Long convergeTimeoutSeconds, Long stepDeadlineSeconds,
-                             Long diskBandwidthMiB) {
+                             Long diskBandwidthMiB, Long stallTimeoutSeconds) {
 
     public MigrateRequest(String vm, String to, Boolean dryRun, Long downtimeMs, Long bandwidthMiB,
                           Boolean autoConverge, Long convergeTimeoutSeconds, Long stepDeadlineSeconds) {
-        this(vm, to, dryRun, downtimeMs, bandwidthMiB, autoConverge, convergeTimeoutSeconds, stepDeadlineSeconds, null);
+        this(vm, to, dryRun, downtimeMs, bandwidthMiB, autoConverge, convergeTimeoutSeconds, stepDeadlineSeconds, null,
+                null);
+    }
+
+    public MigrateRequest(String vm, String to, Boolean dryRun, Long downtimeMs, Long bandwidthMiB,
+                          Boolean autoConverge, Long convergeTimeoutSeconds, Long stepDeadlineSeconds,
+                          Long diskBandwidthMiB) {
+        this(vm, to, dryRun, downtimeMs, bandwidthMiB, autoConverge, convergeTimeoutSeconds, stepDeadlineSeconds,
+                diskBandwidthMiB, null);
     }
 
     /** The migration's parameters: what was given, the defaults for the rest; a bad value is the caller's error. */
@@ -27,7 +35,8 @@ public record MigrateRequest(String vm, String to, Boolean dryRun, Long downtime
                     autoConverge == null ? d.autoConverge() : autoConverge,
                     convergeTimeoutSeconds == null ? d.convergeTimeout() : Duration.ofSeconds(convergeTimeoutSeconds),
                     stepDeadlineSeconds == null ? d.stepDeadline() : Duration.ofSeconds(stepDeadlineSeconds),
-                    diskBandwidthMiB == null ? d.diskBandwidthMiBps() : diskBandwidthMiB);
+                    diskBandwidthMiB == null ? d.diskBandwidthMiBps() : diskBandwidthMiB,
+                    stallTimeoutSeconds == null ? d.stallTimeout() : Duration.ofSeconds(stallTimeoutSeconds));
         } catch (IllegalArgumentException e) {
             throw new AgentException(AgentException.Kind.INVALID, e.getMessage(), e);
         }

@@ -117,7 +117,20 @@ public final class DiskMirror {
      * @throws DiskException when a mirror fails or {@code timeout} passes first; the mirrors keep running
      */
     public void awaitReady(Duration timeout, Consumer<DiskMirrorProgress> progress) throws DiskException {
+        awaitReady(timeout, null, null, progress);
+    }
+
+    /**
+     * {@link #awaitReady(Duration, Consumer)}, failing early when the copy does not move for {@code stall}.
+     *
+     * @param stall    how long no byte may be copied before the copy counts as stalled; null for no limit
+     * @param receiver who serves the target, named when the copy stalls; null when unknown
+     */
+    public void awaitReady(Duration timeout, Duration stall, String receiver, Consumer<DiskMirrorProgress> progress)
+            throws DiskException {
         Instant deadline = clock.instant().plus(timeout);
+        long copied = -1;
+        Instant movedAt = clock.instant();
         for (DiskMirrorJob job : snapshot()) {
             while (true) {
                 Duration left = Duration.between(clock.instant(), deadline);
@@ -128,7 +141,19 @@ public final class DiskMirror {
                 }
                 QmpEvent event = poll(job, job.readyOrEnd(), min(left, PROGRESS_INTERVAL));
                 if (event == null) {
-                    report(progress);
+                    DiskMirrorProgress now = progress();
+                    if (progress != null) {
+                        progress.accept(now);
+                    }
+                    if (now.copiedBytes() != copied) {
+                        copied = now.copiedBytes();
+                        movedAt = clock.instant();
+                    } else if (stall != null && !Duration.between(movedAt, clock.instant()).minus(stall).isNegative()) {
+                        throw new DiskException("disk '" + job.deviceId() + "': the copy to " + job.disk().target().uri()
+                                + " made no progress for " + stall.toSeconds() + " s (" + describe(now) + "); "
+                                + (receiver == null ? "the destination serving that export" : receiver)
+                                + " is not taking data: it is stopped or hung, or the link to it is");
+                    }
                     continue;
                 }
                 if (!event.is(QmpEvent.BLOCK_JOB_READY)) {

@@ -62,7 +62,7 @@ public final class LocalDiskController implements DeviceController {
         }
         try {
             long[] total = new long[1];
-            mirror.awaitReady(readyTimeout, p -> {
+            mirror.awaitReady(readyTimeout, ctx.stallTimeout(), ctx.receiver(), p -> {
                 total[0] = p.totalBytes();
                 ctx.progress(p.fraction());
             });
