@@ -5,10 +5,14 @@ import dev.ferry.proc.Command;
 import dev.ferry.proc.ProcResult;
 import dev.ferry.proc.ProcessObserver;
 import dev.ferry.proc.Processes;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Watches each run of the tool: gives it the scratch directory as working directory, {@code HOME}
@@ -57,7 +61,7 @@ final class CallProbe implements ProcessObserver {
     }
 
     @Override
-    public void exited(Command command, long pid) {
+    public void exited(Command command, long pid, List<Long> contained) {
         CheckedCall call = current.get();
         String marker = command.env().get(MARKER);
         if (call == null || marker == null) {
@@ -66,13 +70,17 @@ final class CallProbe implements ProcessObserver {
         // Again until none is found: a leftover may start another before it is killed.
         Set<Long> killed = new HashSet<>();
         for (int round = 0; round < MAX_ROUNDS; round++) {
-            List<Long> found = Processes.withEnvironment(MARKER, marker);
+            List<Long> found = new ArrayList<>(Processes.withEnvironment(MARKER, marker));
+            if (round == 0) {
+                // A zombie in the cgroup (an exited grandchild its new parent has not reaped yet) left nothing running.
+                contained.stream().filter(p -> !found.contains(p) && Processes.isAlive(p)).forEach(found::add);
+            }
             found.removeIf(p -> p == pid || killed.contains(p));
             if (found.isEmpty()) {
                 break;
             }
             for (long left : found) {
-                call.leftover("pid " + left + " " + Processes.commandLine(left).orElse("(exiting)"));
+                call.leftover("pid " + left + " " + describe(left));
                 Processes.kill(left);
                 killed.add(left);
             }
@@ -91,5 +99,23 @@ final class CallProbe implements ProcessObserver {
         }
         call.result(result);
         OutputContract.breaches(dialect, result, outputCap).forEach(call::problem);
+    }
+
+    /**
+     * The leftover's command line; a process caught inside an exec reads an empty one for an
+     * instant, so it is read again for a little while before it is given up on.
+     */
+    private static String describe(long pid) {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            Optional<String> line = Processes.commandLine(pid);
+            if (line.isPresent()) {
+                return line.get();
+            }
+            if (!Processes.isAlive(pid)) {
+                return "(exited)";
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+        }
+        return "(command line unreadable)";
     }
 }

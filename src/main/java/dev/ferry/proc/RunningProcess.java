@@ -3,6 +3,7 @@ package dev.ferry.proc;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -47,9 +48,10 @@ public final class RunningProcess {
             feedStdin(name, command.stdin());
         }
         process.onExit().thenRun(() -> exitNanos = System.nanoTime());
-        if (cgroup != null) {
+        if (cgroup != null && observer == ProcessObserver.NONE) {
             // Its children end when it does, whether or not anyone awaits it; await() also does this
-            // before it returns, so an awaiting caller sees them gone.
+            // before it returns, so an awaiting caller sees them gone. An observer must see what the
+            // process left before anything kills it, so with one only await() ends them.
             process.onExit().thenRunAsync(this::endCgroupQuietly);
         }
         this.watchdog = command.timeout() == null ? null
@@ -130,7 +132,7 @@ public final class RunningProcess {
             watchdog.cancel(false);
         }
         // First, before anything reaps what the process left: the observer may be looking for exactly that.
-        observer.exited(command, process.pid());
+        observer.exited(command, process.pid(), cgroup != null ? cgroup.pids() : List.of());
         endWhatItStarted();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_GRACE_MILLIS);
         boolean drained = stdout.awaitEnd(DRAIN_GRACE_MILLIS)

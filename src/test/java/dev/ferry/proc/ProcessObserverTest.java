@@ -21,7 +21,7 @@ class ProcessObserverTest {
             }
 
             @Override
-            public void exited(Command command, long pid) {
+            public void exited(Command command, long pid, List<Long> contained) {
                 runningAtExit.addAll(Processes.withEnvironment("MARK", command.env().get("MARK")));
                 runningAtExit.remove(pid);
                 runningAtExit.forEach(Processes::kill);
