@@ -303,7 +303,14 @@ public final class IncomingMigrations {
             if (in.state == DestinationState.ABORTED) {
                 return;
             }
-            in.journal.enter(Phase.ROLLING_BACK, "aborted by the source");
+            try {
+                in.journal.enter(Phase.ROLLING_BACK, "aborted by the source");
+            } catch (RuntimeException e) {
+                // Tearing down must not wait for the journal: what it removes, a restarted agent
+                // removes too, because the journal still says prepare.
+                log.error("migration {}: cannot journal the rollback ({}); tearing down regardless", migrationId,
+                        e.getMessage());
+            }
             List<String> problems = tearDown(in);
             in.go(DestinationState.ABORTED);
             incoming.remove(migrationId);
