@@ -42,6 +42,8 @@ class FullDiskIT {
     private static final String VM = "fullvm";
     /** Room for the copy of the 64 MiB qcow2 data disk (its allocation + 64 MiB headroom), the agent's files, not much more. */
     private static final int DISK_MIB = 112;
+    /** TCG on a machine shared with other builds boots slowly; this bounds a wait for progress, not its speed. */
+    private static final Duration BOOT = Duration.ofMinutes(5);
 
     private Lab lab;
     private SmallDisk disk;
@@ -70,7 +72,9 @@ class FullDiskIT {
         onA.removeIfPresent(VM);
         onB.removeIfPresent(VM);
         String spec = TestGuest.named(VM).disk(sourceImage).localDisk().withoutTpm().external("san0", "fault").yaml();
-        TestGuest.awaitBooted(lab.defineAndStart(Lab.A, VM, spec), false, 10);
+        Path serial = lab.defineAndStart(Lab.A, VM, spec);
+        GuestConsole up = GuestConsole.await(serial, c -> c.lastWrote() >= 10, BOOT);
+        assertThat(up.lastWrote()).as("the guest booted and writes; see %s", serial).isGreaterThanOrEqualTo(10);
     }
 
     @AfterEach
@@ -150,7 +154,7 @@ class FullDiskIT {
         assertThat(onA.get("/v1/vms").body().path("vms")).as("the source let the VM go").isEmpty();
         disk.unfill();
         long wrote = GuestConsole.read(onB.serialLog(VM)).lastWrote();
-        GuestConsole later = GuestConsole.await(onB.serialLog(VM), c -> c.lastWrote() >= wrote + 10, Duration.ofSeconds(60));
+        GuestConsole later = GuestConsole.await(onB.serialLog(VM), c -> c.lastWrote() >= wrote + 10, BOOT);
         assertThat(later.lastWrote()).as("the guest writes on the destination").isGreaterThanOrEqualTo(wrote + 10);
     }
 
@@ -162,7 +166,7 @@ class FullDiskIT {
     private void sourceRunsAndDestinationKeepsNothing(String id) throws Exception {
         assertThat(onA.vmState(VM)).isEqualTo("running");
         long wrote = GuestConsole.read(onA.serialLog(VM)).lastWrote();
-        GuestConsole later = GuestConsole.await(onA.serialLog(VM), c -> c.lastWrote() >= wrote + 10, Duration.ofSeconds(60));
+        GuestConsole later = GuestConsole.await(onA.serialLog(VM), c -> c.lastWrote() >= wrote + 10, BOOT);
         assertThat(later.lastWrote()).as("the guest goes on writing on the source").isGreaterThanOrEqualTo(wrote + 10);
         assertThat(onB.get("/v1/vms").body().path("vms")).as("no VM on the destination").isEmpty();
         assertThat(lab.processesIn(lab.agent(Lab.B).dataDir())).as("no process left on the destination").isEmpty();

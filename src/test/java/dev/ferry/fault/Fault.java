@@ -19,7 +19,10 @@ enum Fault {
             + " migration ended without calling the destination), then lets connections through again; QEMU's"
             + " migration stream goes direct and is not cut"),
     CANCEL("cancel", null, "POST /v1/migrations/{id}/cancel to the source; before switchover it must answer 200 and"
-            + " roll back, from switchover on 409 and complete");
+            + " roll back, from switchover on 409 and complete"),
+    FULL_DISK("full-disk", null, "a filler file takes every free byte of the destination's data directory (a small"
+            + " tmpfs of its own, holding its state database, run directories and images); the room comes back only"
+            + " after the migration ended and the invariants were checked");
 
     final String label;
     /** The tool's behaviour for a tool fault, else null. */

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.ferry.lab.Api;
 import dev.ferry.lab.Lab;
 import dev.ferry.lab.LinkProxy;
+import dev.ferry.lab.SmallDisk;
 import dev.ferry.proc.Processes;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,12 +39,15 @@ final class FaultRun {
 
     private final Lab lab;
     private final MatrixGuest guest;
+    /** Each host's data directory as a small file system of its own, for {@link Fault#FULL_DISK}. */
+    private final Map<String, SmallDisk> disks;
     /** QEMU processes a hold stopped, resumed when the holds are released. */
     private final List<Long> frozen = new ArrayList<>();
 
-    FaultRun(Lab lab, MatrixGuest guest) {
+    FaultRun(Lab lab, MatrixGuest guest, Map<String, SmallDisk> disks) {
         this.lab = lab;
         this.guest = guest;
+        this.disks = disks;
     }
 
     /** Why a cell cannot be run, or empty when it can. */
@@ -85,12 +89,14 @@ final class FaultRun {
             outcome = status.path("phase").asText("?");
             problems.addAll(expectations(row, fault, status, cancelStatus));
             problems.addAll(new Invariants(lab, guest).check(from, to, id));
+            unfill();
             if (!problems.isEmpty()) {
                 problems.add("the source's report: " + reportSummary(status));
             }
         } catch (Exception e) {
             problems.add("the suite could not run the cell: " + e);
         } finally {
+            unfill();
             lab.tool().reset();
             releaseHolds(to);
             lab.linkTo(to).heal();
@@ -206,9 +212,17 @@ final class FaultRun {
             case CANCEL -> {
                 return lab.api(from).post("/v1/migrations/" + id + "/cancel", Map.of()).status();
             }
+            case FULL_DISK -> disks.get(to).fill();
             default -> throw new IllegalStateException("Invalid fault for injection: " + fault);
         }
         return null;
+    }
+
+    /** Gives every filled data directory its room back. */
+    private void unfill() throws java.io.IOException {
+        for (SmallDisk disk : disks.values()) {
+            disk.unfill();
+        }
     }
 
     private void releaseHolds(String to) throws Exception {
