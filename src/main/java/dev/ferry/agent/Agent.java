@@ -145,7 +145,7 @@ public final class Agent implements AutoCloseable {
      */
     private static void requireStateForRunDirectories(AgentConfig config) {
         Path db = config.databaseFile();
-        if (Files.exists(db) || !Files.isDirectory(config.runRoot())) {
+        if (!Files.isDirectory(config.runRoot()) || sizeOf(db) > 0) {
             return;
         }
         List<String> dirs;
@@ -158,11 +158,21 @@ public final class Agent implements AutoCloseable {
             return;
         }
         Map<String, Long> running = QemuHost.runningIn(config.runRoot());
-        throw new AgentStartException("the state database " + db + " is missing, but " + config.runRoot()
+        throw new AgentStartException("the state database " + db + " is missing (or empty), but " + config.runRoot()
                 + " holds run directories of " + dirs + (running.isEmpty() ? "" : " (running: " + running + ")")
                 + "; the agent did not start and touched no VM. Recover with 'ferry agent repair --config <this agent's"
                 + " configuration>': it restores the newest backup of the database and records again every VM it finds"
                 + " running in the run directories");
+    }
+
+    /** The size of {@code file}; 0 when it does not exist. */
+    private static long sizeOf(Path file) {
+        try {
+            return Files.exists(file) ? Files.size(file) : 0;
+        } catch (IOException e) {
+            throw new AgentStartException("cannot read " + file + ": " + e.getMessage() + "; check the data directory's"
+                    + " permissions", e);
+        }
     }
 
     /**

@@ -88,7 +88,7 @@ class StateCorruptionIT {
         agent.stop();
         Files.delete(database());
 
-        refusesAndRepairs("is missing, but " + agent.runRoot() + " holds run directories of [" + VM + "]");
+        refusesAndRepairs("is missing (or empty), but " + agent.runRoot() + " holds run directories of [" + VM + "]");
     }
 
     private void refusesAndRepairs(String what) throws Exception {

@@ -21,8 +21,8 @@ enum Fault {
     CANCEL("cancel", null, "POST /v1/migrations/{id}/cancel to the source; before switchover it must answer 200 and"
             + " roll back, from switchover on 409 and complete"),
     FULL_DISK("full-disk", null, "a filler file takes every free byte of the destination's data directory (a small"
-            + " tmpfs of its own, holding its state database, run directories and images); the room comes back only"
-            + " after the migration ended and the invariants were checked");
+            + " tmpfs of its own, holding its state database, run directories and images); the room comes back once"
+            + " the migration ended, before the invariants are checked");
 
     final String label;
     /** The tool's behaviour for a tool fault, else null. */

@@ -191,4 +191,17 @@ class StateSafetyTest {
         return new JournalEntry(id, "web1", Role.DESTINATION, "node1", phase, device, step, event, T0,
                 "a detail of the length a real one has, naming the device and what happened to it", null, false);
     }
+
+    @Test
+    void restore_emptyDatabaseFile_countsAsMissing_andTheBackupTakesItsPlace() throws Exception {
+        aStoreWithHistory();
+        Files.write(db, new byte[0]);
+
+        StateRepair.Outcome outcome = StateRepair.restore(db, T0);
+
+        assertThat(outcome.restoredFrom()).isEqualTo(new StateBackups(db).backup(1));
+        try (StateStore store = StateStore.open(db)) {
+            assertThat(store.listVms()).hasSize(20);
+        }
+    }
 }
