@@ -50,6 +50,11 @@ public final class SmallDisk implements AutoCloseable {
         return dir;
     }
 
+    /** The file {@link #fill} writes. */
+    public Path filler() {
+        return filler;
+    }
+
     /** Bytes still free. */
     public long free() throws IOException {
         return Files.getFileStore(dir).getUsableSpace();

@@ -192,7 +192,7 @@ public final class StateStore implements MigrationStore, AutoCloseable {
 
     /** Records a new VM; fails if one with that name or UUID is already recorded. */
     public synchronized void insertVm(VmRecord vm) {
-        write("record vm '" + vm.name() + "'", () -> {
+        write("record vm '" + vm.name() + "'", false, () -> {
             try (PreparedStatement ps = conn.prepareStatement(
                     "INSERT INTO vms (name, uuid, spec_yaml, base_dir, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)")) {
                 ps.setString(1, vm.name());
@@ -208,7 +208,7 @@ public final class StateStore implements MigrationStore, AutoCloseable {
     }
 
     public synchronized void updateState(String name, VmState state, Instant at) {
-        write("record the state of vm '" + name + "'", () -> {
+        write("record the state of vm '" + name + "'", true, () -> {
             try (PreparedStatement ps = conn.prepareStatement("UPDATE vms SET state = ?, updated_at = ? WHERE name = ?")) {
                 ps.setString(1, state.wireName());
                 ps.setString(2, at.toString());
@@ -221,7 +221,7 @@ public final class StateStore implements MigrationStore, AutoCloseable {
     }
 
     public synchronized void deleteVm(String name) {
-        write("remove vm '" + name + "'", () -> {
+        write("remove vm '" + name + "'", false, () -> {
             try (PreparedStatement ps = conn.prepareStatement("DELETE FROM vms WHERE name = ?")) {
                 ps.setString(1, name);
                 ps.executeUpdate();
@@ -262,7 +262,7 @@ public final class StateStore implements MigrationStore, AutoCloseable {
     /** Appends to the migration journal; callers write an entry before the step it names acts. */
     @Override
     public synchronized void appendJournal(JournalEntry e) {
-        write("append to the journal of migration " + e.migrationId(), () -> {
+        write("append to the journal of migration " + e.migrationId(), settles(e), () -> {
             try (PreparedStatement ps = conn.prepareStatement("INSERT INTO migration_journal (migration_id, vm, role, peer,"
                     + " phase, device, step, event, at, detail, guest_was_running, owner_unknown)"
                     + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
@@ -316,7 +316,7 @@ public final class StateStore implements MigrationStore, AutoCloseable {
     /** Records a migration this agent takes part in, or updates its result and report. */
     @Override
     public synchronized void saveMigration(MigrationRecord m) {
-        write("record migration " + m.id(), () -> {
+        write("record migration " + m.id(), m.result() != null, () -> {
             try (PreparedStatement ps = conn.prepareStatement("INSERT INTO migrations "
                     + "(id, vm, role, peer, mode, result, report_json, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     + "ON CONFLICT(id) DO UPDATE SET result = excluded.result, report_json = excluded.report_json, "
@@ -378,25 +378,33 @@ public final class StateStore implements MigrationStore, AutoCloseable {
     }
 
     /**
-     * Runs {@code write}; when SQLite finds the disk full, gives the reserve back to the file system
-     * and runs it once more, so that a teardown is recorded on a full disk too.
+     * Runs {@code write}. When SQLite finds the disk full, a write that settles something
+     * ({@code mayUseReserve}: a rollback's or a migration's end, a VM's state) gives the reserve back
+     * to the file system and runs once more, so that a teardown is recorded on a full disk; any other
+     * write fails, so that what would need more room (a new migration, a new VM) stops instead of
+     * spending the reserve.
      */
-    private void write(String what, Write write) {
+    private void write(String what, boolean mayUseReserve, Write write) {
         try {
             write.run();
         } catch (SQLException e) {
-            if (!isDiskFull(e) || !reserve.release()) {
+            if (!isDiskFull(e) || !mayUseReserve || !reserve.release()) {
                 throw failure(what, e);
             }
             log.warn("state database {}: the disk is full; released the {}-byte reserve so that the agent can {}."
-                    + " Free space on that file system: until then the agent records what it must and nothing more",
-                    file, reserve.bytes(), what);
+                    + " Free space on that file system: until then the agent records only what settles a migration"
+                    + " or a VM", file, reserve.bytes(), what);
             try {
                 write.run();
             } catch (SQLException again) {
                 throw failure(what, again);
             }
         }
+    }
+
+    /** Whether {@code e} settles a migration: it enters a rollback or an end, or records how a restart settled it. */
+    private static boolean settles(JournalEntry e) {
+        return e.phase() == Phase.ROLLING_BACK || e.phase().isFinal() || e.event() == JournalEvent.RECOVERED;
     }
 
     static boolean isDiskFull(SQLException e) {
@@ -418,6 +426,10 @@ public final class StateStore implements MigrationStore, AutoCloseable {
     }
 
     private StateStoreException failure(String what, SQLException e) {
+        if (isDiskFull(e)) {
+            return new StateStoreException("cannot " + what + " in " + file + ": its file system is full ("
+                    + e.getMessage() + "); free space there (see docs/storage.md)", e);
+        }
         return new StateStoreException("cannot " + what + " in " + file + ": " + e.getMessage(), e);
     }
 
