@@ -48,7 +48,7 @@ final class AgentRepair {
         StateRepair.Outcome outcome = StateRepair.restore(db, clock.instant());
         describe(db, outcome);
         try (StateStore store = StateStore.open(db)) {
-            recordRunningVms(store);
+            recordRunningVms(store, !outcome.untouched());
             if (!outcome.untouched()) {
                 settleUnfinished(store);
             }
@@ -73,15 +73,21 @@ final class AgentRepair {
                 : "no sound backup: started an empty database");
     }
 
-    /** Records as running every VM with a live QEMU in its run directory; a VM the database knows keeps its spec. */
-    private void recordRunningVms(StateStore store) {
+    /**
+     * Records as running every VM with a live QEMU in its run directory; a VM the database knows
+     * keeps its spec. Reads the run directories only.
+     */
+    private void recordRunningVms(StateStore store, boolean restored) {
         Map<String, Long> running = QemuHost.runningIn(config.runRoot());
         Instant now = clock.instant();
         for (Map.Entry<String, Long> vm : running.entrySet()) {
             String name = vm.getKey();
             Optional<VmRecord> known = store.findVm(name);
             if (known.isPresent()) {
-                if (!known.get().state().hasProcess()) {
+                // In a restored database a migrating one too: its migration is settled as failed below,
+                // and nothing else would move it on.
+                VmState recorded = known.get().state();
+                if (!recorded.hasProcess() || (restored && recorded == VmState.MIGRATING)) {
                     store.updateState(name, VmState.RUNNING, now);
                     said.add("vm '" + name + "' runs (QEMU pid " + vm.getValue() + "); recorded as running again");
                 } else {

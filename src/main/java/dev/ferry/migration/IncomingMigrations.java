@@ -213,7 +213,13 @@ public final class IncomingMigrations {
                         throw new Destination.NotTakenException(d.ref().describe() + ": " + e.getMessage());
                     }
                 }
-                in.journal.enter(Phase.SWITCHOVER, "ownership recorded");
+                try {
+                    in.journal.enter(Phase.SWITCHOVER, "ownership recorded");
+                } catch (RuntimeException e) {
+                    // Not written, so not taken (a full disk, say): the source keeps the VM and aborts here.
+                    throw new Destination.NotTakenException("cannot record that this host takes the VM: "
+                            + e.getMessage());
+                }
                 vms.add(in.spec, VmState.MIGRATING);
                 vms.attach(in.handle);
                 in.go(DestinationState.OWNED);

@@ -192,7 +192,8 @@ public final class StateStore implements MigrationStore, AutoCloseable {
 
     /** Records a new VM; fails if one with that name or UUID is already recorded. */
     public synchronized void insertVm(VmRecord vm) {
-        write("record vm '" + vm.name() + "'", false, () -> {
+        // A VM recorded as migrating is one this host just took in a migration: that settles it.
+        write("record vm '" + vm.name() + "'", vm.state() == VmState.MIGRATING, () -> {
             try (PreparedStatement ps = conn.prepareStatement(
                     "INSERT INTO vms (name, uuid, spec_yaml, base_dir, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)")) {
                 ps.setString(1, vm.name());
@@ -379,7 +380,8 @@ public final class StateStore implements MigrationStore, AutoCloseable {
 
     /**
      * Runs {@code write}. When SQLite finds the disk full, a write that settles something
-     * ({@code mayUseReserve}: a rollback's or a migration's end, a VM's state) gives the reserve back
+     * ({@code mayUseReserve}: a rollback's or a migration's end, a VM's state, a VM this host took
+     * in a migration) gives the reserve back
      * to the file system and runs once more, so that a teardown is recorded on a full disk; any other
      * write fails, so that what would need more room (a new migration, a new VM) stops instead of
      * spending the reserve.
