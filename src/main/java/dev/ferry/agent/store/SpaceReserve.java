@@ -13,8 +13,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Disk space held back for the state database: a file of written (not sparse) bytes beside it,
  * deleted when SQLite finds the disk full, so that the records of a teardown (a rollback's journal
- * entries, a migration's final result) still fit. It is written again at the next clean point when
- * there is room.
+ * entries, a migration's final result) still fit. It is written again before the next write that is
+ * not a teardown's, and at clean points.
  *
  * <p>The bytes are not zeros: a file system that compresses or deduplicates would not keep the room
  * for a file of zeros.

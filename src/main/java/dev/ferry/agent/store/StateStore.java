@@ -384,9 +384,16 @@ public final class StateStore implements MigrationStore, AutoCloseable {
      * in a migration) gives the reserve back
      * to the file system and runs once more, so that a teardown is recorded on a full disk; any other
      * write fails, so that what would need more room (a new migration, a new VM) stops instead of
-     * spending the reserve.
+     * spending the reserve, and any other write first makes sure the reserve is held.
      */
     private void write(String what, boolean mayUseReserve, Write write) {
+        // Nothing moves on unless a rollback of it could be recorded: the reserve spent by an earlier
+        // teardown is written again first, and without room for it the write is refused.
+        if (!mayUseReserve && !reserve.fill()) {
+            throw new StateStoreException("cannot " + what + " in " + file + ": its file system has no room for the "
+                    + reserve.bytes() + "-byte reserve that keeps a rollback recordable; free space there (see"
+                    + " docs/storage.md)");
+        }
         try {
             write.run();
         } catch (SQLException e) {

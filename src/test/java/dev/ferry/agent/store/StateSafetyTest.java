@@ -61,6 +61,19 @@ class StateSafetyTest {
     }
 
     @Test
+    void aSpentReserve_isWrittenAgainBeforeTheNextWriteThatIsNotATeardowns() throws Exception {
+        try (StateStore store = StateStore.open(db)) {
+            Files.delete(StateStore.reserveFile(db));
+
+            store.appendJournal(entry("m1", Phase.ROLLED_BACK, null, null, JournalEvent.ENTER));
+            assertThat(StateStore.reserveFile(db)).as("a teardown's record does not wait for it").doesNotExist();
+
+            store.appendJournal(entry("m2", Phase.PREPARE, null, null, JournalEvent.ENTER));
+            assertThat(Files.size(StateStore.reserveFile(db))).isEqualTo(StateStore.RESERVE_BYTES);
+        }
+    }
+
+    @Test
     void aRollbacksRecords_fitTheReserveFourTimesOver() throws Exception {
         try (StateStore store = StateStore.open(db)) {
             long before = databaseBytes();
