@@ -26,10 +26,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -101,7 +104,9 @@ public final class Agent implements AutoCloseable {
         Javalin http = null;
         Migrations migrations = null;
         try {
+            requireStateForRunDirectories(config);
             store = StateStore.open(config.databaseFile());
+            store.backup();
             EventBus events = new EventBus();
             VmTable vms = new VmTable(store, events, parts.clock());
             JobLeases leases = new JobLeases(parts.clock());
@@ -131,6 +136,53 @@ public final class Agent implements AutoCloseable {
             }
             lock.close();
             throw e;
+        }
+    }
+
+    /**
+     * Refuses to start on a missing state database while VMs' run directories exist: an empty
+     * database would forget VMs that run, and the next start of one of them would find it running.
+     */
+    private static void requireStateForRunDirectories(AgentConfig config) {
+        Path db = config.databaseFile();
+        if (!Files.isDirectory(config.runRoot()) || sizeOf(db) > 0) {
+            return;
+        }
+        List<String> dirs;
+        try (Stream<Path> list = Files.list(config.runRoot())) {
+            dirs = list.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().toList();
+        } catch (IOException e) {
+            throw new AgentStartException("cannot list the run directories in " + config.runRoot() + ": " + e.getMessage(), e);
+        }
+        if (dirs.isEmpty()) {
+            return;
+        }
+        Map<String, Long> running = QemuHost.runningIn(config.runRoot());
+        throw new AgentStartException("the state database " + db + " is missing (or empty), but " + config.runRoot()
+                + " holds run directories of " + dirs + (running.isEmpty() ? "" : " (running: " + running + ")")
+                + "; the agent did not start and touched no VM. Recover with 'ferry agent repair --config <this agent's"
+                + " configuration>': it restores the newest backup of the database and records again every VM it finds"
+                + " running in the run directories");
+    }
+
+    /** The size of {@code file}; 0 when it does not exist. */
+    private static long sizeOf(Path file) {
+        try {
+            return Files.exists(file) ? Files.size(file) : 0;
+        } catch (IOException e) {
+            throw new AgentStartException("cannot read " + file + ": " + e.getMessage() + "; check the data directory's"
+                    + " permissions", e);
+        }
+    }
+
+    /**
+     * {@code ferry agent repair}: the state database made usable again (see {@link AgentRepair}), with
+     * the data directory locked so that no agent runs meanwhile. Returns what it did, line by line.
+     */
+    public static List<String> repair(AgentConfig config, Clock clock) {
+        try (DataDirLock lock = DataDirLock.acquire(config.dataDir())) {
+            StateStore.extractNativeLibraryInto(config.dataDir().resolve("lib"), System.getProperties());
+            return new AgentRepair(config, clock).run();
         }
     }
 

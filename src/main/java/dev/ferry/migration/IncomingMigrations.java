@@ -234,7 +234,13 @@ public final class IncomingMigrations {
                         throw new Destination.NotTakenException(d.ref().describe() + ": " + e.getMessage());
                     }
                 }
-                in.journal.enter(Phase.SWITCHOVER, "ownership recorded");
+                try {
+                    in.journal.enter(Phase.SWITCHOVER, "ownership recorded");
+                } catch (RuntimeException e) {
+                    // Not written, so not taken (a full disk, say): the source keeps the VM and aborts here.
+                    throw new Destination.NotTakenException("cannot record that this host takes the VM: "
+                            + e.getMessage());
+                }
                 vms.add(in.spec, VmState.MIGRATING);
                 vms.attach(in.handle);
                 in.go(DestinationState.OWNED);
@@ -355,7 +361,14 @@ public final class IncomingMigrations {
             if (in.state == DestinationState.ABORTED) {
                 return;
             }
-            in.journal.enter(Phase.ROLLING_BACK, "aborted by the source");
+            try {
+                in.journal.enter(Phase.ROLLING_BACK, "aborted by the source");
+            } catch (RuntimeException e) {
+                // Tearing down must not wait for the journal: what it removes, a restarted agent
+                // removes too, because the journal still says prepare.
+                log.error("migration {}: cannot journal the rollback ({}); tearing down regardless", migrationId,
+                        e.getMessage());
+            }
             List<String> problems = tearDown(in);
             in.go(DestinationState.ABORTED);
             incoming.remove(migrationId);

@@ -8,7 +8,9 @@ import dev.ferry.qmp.QmpClient;
 import dev.ferry.qmp.QmpException;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -16,8 +18,10 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
@@ -83,6 +87,7 @@ public final class QemuHost implements VmHost {
         String name = spec.name();
         RunDir run = RunDir.of(runRoot, name);
         prepare(name, run);
+        writeSpec(run, spec);
         Long swtpmPid = null;
         Long qemuPid = null;
         QmpClient qmp = null;
@@ -127,6 +132,35 @@ public final class QemuHost implements VmHost {
         } catch (IOException e) {
             throw new VmException("vm '" + name + "': cannot create its run directory " + run.path() + ": " + e, e);
         }
+    }
+
+    private static void writeSpec(RunDir run, VmSpec spec) throws VmException {
+        try {
+            Files.writeString(run.specFile(), spec.toYaml());
+        } catch (IOException e) {
+            deleteQuietly(run.path());
+            throw new VmException("vm '" + spec.name() + "': cannot write its spec to " + run.specFile() + ": " + e, e);
+        }
+    }
+
+    /**
+     * The VMs whose run directory under {@code runRoot} names a live QEMU of its own, with its pid.
+     * Only reads: for {@code ferry agent repair} and for an agent that finds run directories but no state.
+     */
+    public static Map<String, Long> runningIn(Path runRoot) {
+        Map<String, Long> out = new TreeMap<>();
+        if (!Files.isDirectory(runRoot)) {
+            return out;
+        }
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(runRoot, Files::isDirectory)) {
+            for (Path dir : dirs) {
+                RunDir run = new RunDir(dir);
+                runningQemu(run).ifPresent(pid -> out.put(dir.getFileName().toString(), pid));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list the run directories in " + runRoot + ": " + e.getMessage(), e);
+        }
+        return out;
     }
 
     private static Optional<DeviceSpec.Swtpm> swtpmOf(VmSpec spec) {

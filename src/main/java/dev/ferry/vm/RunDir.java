@@ -4,13 +4,18 @@ import java.nio.file.Path;
 
 /**
  * The per-VM directory on this host ({@code RUN_ROOT/NAME}) holding everything needed to find a
- * running VM again: QEMU's pidfile and QMP socket, the serial log, and the swtpm's state, control
- * socket, pidfile and log. Nothing else writes here; removing it is part of cleaning a VM up.
+ * running VM again: QEMU's pidfile and QMP socket, the serial log, the spec it was started with, and the
+ * swtpm's state, control socket, pidfile and log. Nothing else writes here; removing it is part of cleaning a VM up.
  */
 public record RunDir(Path path) {
 
     public static RunDir of(Path runRoot, String vmName) {
         return new RunDir(runRoot.resolve(vmName));
+    }
+
+    /** The spec the VM was started with, so that {@code ferry agent repair} can record a running VM again. */
+    public Path specFile() {
+        return path.resolve("spec.yaml");
     }
 
     public Path qemuPidFile() {

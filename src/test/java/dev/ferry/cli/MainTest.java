@@ -217,6 +217,26 @@ class MainTest {
     }
 
     @Test
+    void agentCommand_withoutConfig_isAUsageError() {
+        Run r = ferry("agent");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).startsWith("ferry: missing --config FILE");
+    }
+
+    @Test
+    void agentRepair_soundState_keepsItAndSaysSo() throws Exception {
+        Path cfg = Files.writeString(dir.resolve("repair.yaml"), "host: n\ndataDir: repair-data\n");
+        Run first = ferry("agent", "repair", "--config", cfg.toString());
+        assertThat(first.exit()).as(first.err()).isZero();
+        assertThat(first.out()).contains("the state database " + dir.resolve("repair-data").resolve("ferry.db") + " was missing",
+                "no sound backup: started an empty database", "done; start the agent as usual");
+
+        Run again = ferry("agent", "repair", "--config", cfg.toString());
+        assertThat(again.exit()).as(again.err()).isZero();
+        assertThat(again.out()).contains("is sound; it was kept as it is");
+    }
+
+    @Test
     void rootHelp_listsTheCommands() {
         Run r = ferry("--help");
         assertThat(r.exit()).isZero();

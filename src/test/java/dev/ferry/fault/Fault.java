@@ -31,7 +31,10 @@ enum Fault {
             + " agent at check, in-prepare and cleanup, the destination's incoming QEMU from prepare to sync; the"
             + " migration runs with a " + FaultRun.STALL_TIMEOUT.toSeconds() + " s stall timeout and must end"
             + " (completed only in cleanup) with a report naming the stopped agent or the QEMU's pid; then the"
-            + " process is continued and the destination must be left with nothing of the migration");
+            + " process is continued and the destination must be left with nothing of the migration"),
+    FULL_DISK("full-disk", null, "a filler file takes every free byte of the destination's data directory (a small"
+            + " tmpfs of its own, holding its state database, run directories and images); the room comes back once"
+            + " the migration ended, before the invariants are checked");
 
     final String label;
     /** The tool's behaviour for a tool fault, else null. */

@@ -6,10 +6,12 @@ import static org.assertj.core.api.Assertions.fail;
 import dev.ferry.guest.DiskReport;
 import dev.ferry.guest.DiskVerifier;
 import dev.ferry.lab.Lab;
+import dev.ferry.lab.SmallDisk;
 import dev.ferry.proc.ProcessRunner;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -44,7 +46,13 @@ class FaultMatrixIT {
             "ram-copy/cancel", "post-suspend/tool-signal", "sync/tool-flood", "switchover/link-cut",
             "cleanup/dest-agent-kill", "post-suspend/tool-json-flood", "pre-suspend/tool-child-escape");
 
+    /** Each agent's data directory is a tmpfs of this size, so the full-disk column can fill the destination's. */
+    private static final int DATA_DIR_MIB = 256;
+
     private final List<CellResult> results = new ArrayList<>();
+    private final Map<String, SmallDisk> disks = new LinkedHashMap<>();
+    /** Why the data directories could not be small file systems of their own, or null when they are. */
+    private String noSmallDisk;
     private Lab lab;
     private MatrixGuest guest;
     private long started;
@@ -53,6 +61,15 @@ class FaultMatrixIT {
     @BeforeAll
     void startTheLab(@TempDir Path root) throws Exception {
         started = System.nanoTime();
+        for (String host : List.of(Lab.A, Lab.B)) {
+            String[] whyNot = new String[1];
+            Optional<SmallDisk> disk = SmallDisk.mount(root.resolve(host), DATA_DIR_MIB, whyNot);
+            if (disk.isEmpty()) {
+                noSmallDisk = whyNot[0];
+                break;
+            }
+            disks.put(host, disk.get());
+        }
         String t = FaultRun.STEP_TIMEOUT.toSeconds() + "s";
         lab = Lab.in(root).separateJvms().linkProxies().holdingQemu().logsIn(BASE.resolve("target").resolve("fault-matrix-logs"))
                 .fakeTool(MatrixGuest.TOOL_KIND, Map.of("check", t, "pre-suspend", t, "post-suspend", t, "sync", t,
@@ -67,6 +84,9 @@ class FaultMatrixIT {
         for (Row row : Row.values()) {
             for (Fault fault : Fault.values()) {
                 Optional<String> na = FaultRun.notApplicable(row, fault);
+                if (na.isEmpty() && fault == Fault.FULL_DISK && noSmallDisk != null) {
+                    na = Optional.of("not run on this machine: " + noSmallDisk);
+                }
                 if (na.isPresent()) {
                     results.add(CellResult.notApplicable(row, fault, na.get()));
                 } else if (!FULL && !SUBSET.contains(row.label + "/" + fault.label)) {
@@ -81,7 +101,7 @@ class FaultMatrixIT {
     }
 
     private void cell(Row row, Fault fault) throws Exception {
-        CellResult r = new FaultRun(lab, guest).run(row, fault);
+        CellResult r = new FaultRun(lab, guest, disks).run(row, fault);
         results.add(r);
         System.out.printf("fault matrix: %-13s x %-17s %6d ms  %s%n", row.label, fault.label, r.millis(), r.cell());
         if (r.status() == CellResult.Status.FAIL) {
@@ -110,8 +130,14 @@ class FaultMatrixIT {
             System.out.println(report.markdown());
             System.out.println("fault matrix written to " + out);
         } finally {
-            if (lab != null) {
-                lab.close();
+            try {
+                if (lab != null) {
+                    lab.close();
+                }
+            } finally {
+                for (SmallDisk disk : disks.values()) {
+                    disk.close();
+                }
             }
         }
     }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.ferry.lab.Api;
 import dev.ferry.lab.Lab;
 import dev.ferry.lab.LinkProxy;
+import dev.ferry.lab.SmallDisk;
 import dev.ferry.proc.Processes;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,14 +42,17 @@ final class FaultRun {
 
     private final Lab lab;
     private final MatrixGuest guest;
+    /** Each host's data directory as a small file system of its own, for {@link Fault#FULL_DISK}. */
+    private final Map<String, SmallDisk> disks;
     /** QEMU processes a hold stopped, resumed when the holds are released. */
     private final List<Long> frozen = new ArrayList<>();
     /** Processes the stall fault stopped, resumed once the migration ended. */
     private final List<Long> stalled = new ArrayList<>();
 
-    FaultRun(Lab lab, MatrixGuest guest) {
+    FaultRun(Lab lab, MatrixGuest guest, Map<String, SmallDisk> disks) {
         this.lab = lab;
         this.guest = guest;
+        this.disks = disks;
     }
 
     /** Why a cell cannot be run, or empty when it can. */
@@ -109,6 +113,8 @@ final class FaultRun {
                 continueStalled();
                 problems.addAll(awaitNothingLeftOn(outcome.equals("completed") ? from : to));
             }
+            // The room comes back before the invariants are checked: a guest whose host stays full cannot log its ticks.
+            unfill();
             problems.addAll(new Invariants(lab, guest).check(from, to, id));
             if (!problems.isEmpty()) {
                 problems.add("the source's report: " + reportSummary(status));
@@ -117,6 +123,7 @@ final class FaultRun {
             problems.add("the suite could not run the cell: " + e);
         } finally {
             continueStalled();
+            unfill();
             lab.tool().reset();
             releaseHolds(to);
             lab.linkTo(to).heal();
@@ -234,6 +241,7 @@ final class FaultRun {
             case CANCEL -> {
                 return lab.api(from).post("/v1/migrations/" + id + "/cancel", Map.of()).status();
             }
+            case FULL_DISK -> disks.get(to).fill();
             default -> throw new IllegalStateException("Invalid fault for injection: " + fault);
         }
         return null;
@@ -309,6 +317,13 @@ final class FaultRun {
         } catch (ConditionTimeoutException e) {
             return List.of("processes still run on " + to + " (the host without the VM) after the stopped process"
                     + " was continued: " + lab.processesIn(lab.agent(to).runRoot()));
+        }
+    }
+
+    /** Gives every filled data directory its room back. */
+    private void unfill() throws java.io.IOException {
+        for (SmallDisk disk : disks.values()) {
+            disk.unfill();
         }
     }
 

@@ -389,11 +389,15 @@ public final class Lab implements AutoCloseable {
         }
     }
 
-    /** Removes an agent's data directory, which a test's {@code @TempDir} would only remove at its end. */
+    /**
+     * Removes an agent's data directory, which a test's {@code @TempDir} would only remove at its end;
+     * one that is a mount point (a {@link SmallDisk}) is emptied and kept.
+     */
     private static void deleteTree(Path dir) throws IOException {
-        for (int attempt = 1; Files.exists(dir); attempt++) {
+        boolean mountPoint = Files.exists(dir) && !Files.getFileStore(dir).equals(Files.getFileStore(dir.getParent()));
+        for (int attempt = 1; mountPoint ? hasEntries(dir) : Files.exists(dir); attempt++) {
             try (Stream<Path> walk = Files.walk(dir)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
+                walk.sorted(java.util.Comparator.reverseOrder()).filter(p -> !(mountPoint && p.equals(dir))).forEach(p -> {
                     try {
                         Files.deleteIfExists(p);
                     } catch (IOException e) {
@@ -406,6 +410,12 @@ public final class Lab implements AutoCloseable {
                     throw e;
                 }
             }
+        }
+    }
+
+    private static boolean hasEntries(Path dir) throws IOException {
+        try (Stream<Path> entries = Files.list(dir)) {
+            return entries.findAny().isPresent();
         }
     }
 }

@@ -178,6 +178,12 @@ public final class LabAgent {
         return runner.run(Command.of(argv).timeout(Duration.ofSeconds(60)));
     }
 
+    /** Runs {@code java -jar target/ferry.jar agent repair --config CONFIG}, as an operator would with the agent stopped. */
+    public ProcResult repair() throws IOException, InterruptedException {
+        return runner.run(Command.of(JAVA.toString(), "-jar", JAR.toString(), "agent", "repair", "--config",
+                config.toString()).timeout(Duration.ofSeconds(60)));
+    }
+
     private void note(String line) {
         try {
             Files.writeString(log, line + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);

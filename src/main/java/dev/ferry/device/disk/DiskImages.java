@@ -68,6 +68,62 @@ public final class DiskImages {
                 "create " + format + " image " + image);
     }
 
+    /**
+     * Creates an empty image as {@link #create} does, then reserves {@code reserveBytes} of disk
+     * blocks for it from its start without changing its size ({@code fallocate --keep-size}): a copy
+     * written into it later never finds the file system full, and a qcow2 image grows into the
+     * reserved blocks past its end as clusters are allocated. Without room, fails naming the bytes
+     * needed and free and the file system, and leaves no file behind.
+     */
+    public void createPreallocated(Path image, String format, long virtualSize, long reserveBytes) throws DiskException {
+        if (reserveBytes <= 0) {
+            throw new IllegalArgumentException("bytes to reserve for " + image + " must be positive, was " + reserveBytes);
+        }
+        boolean someoneElses = Files.exists(image);
+        try {
+            create(image, format, virtualSize);
+            ProcResult result = runRaw(Command.of("fallocate", "--keep-size", "--offset", "0", "--length",
+                    Long.toString(reserveBytes), image.toString()), "preallocate " + image);
+            if (!result.ok()) {
+                Path dir = image.toAbsolutePath().getParent();
+                throw new DiskException(result.stderr().text().contains("No space left") ? noRoom(image, reserveBytes)
+                        : "cannot preallocate " + DiskSpaceRule.bytes(reserveBytes) + " for " + image + " on "
+                        + fileSystem(dir) + ": " + result.describe() + "; the file system must support fallocate"
+                        + " (ext4, xfs, btrfs and tmpfs do)");
+            }
+        } catch (DiskException e) {
+            if (someoneElses) {
+                throw e;
+            }
+            delete(image);
+            if (e.getMessage().contains("No space left")) {
+                throw new DiskException(noRoom(image, reserveBytes), e);
+            }
+            throw e;
+        }
+    }
+
+    private String noRoom(Path image, long bytes) {
+        Path dir = image.toAbsolutePath().getParent();
+        String free;
+        try {
+            free = DiskSpaceRule.bytes(usableSpace(dir));
+        } catch (DiskException e) {
+            free = "unknown";
+        }
+        return "no room for " + image + " on " + fileSystem(dir) + ": needs " + DiskSpaceRule.bytes(bytes) + ", "
+                + free + " free; free space there or move the images directory to a larger file system";
+    }
+
+    /** The file system holding {@code dir}, as people name it: mount point and device. */
+    static String fileSystem(Path dir) {
+        try {
+            return "file system " + Files.getFileStore(dir);
+        } catch (IOException e) {
+            return "the file system of " + dir;
+        }
+    }
+
     /** Deletes {@code image}; true if it existed. For removing a partial copy after a failure. */
     public boolean delete(Path image) throws DiskException {
         try {

@@ -61,7 +61,10 @@ final class IncomingImage implements IncomingDevice {
             Path dir = target.getParent();
             createdDir = !Files.isDirectory(dir);
             Files.createDirectories(dir);
-            copies.images().create(target, source.format(), source.virtualSize());
+            // The room CHECK counted is taken now, before anything moves: a disk that fills later
+            // (another process, another copy) cannot fail the copy half-way.
+            copies.images().createPreallocated(target, source.format(), source.virtualSize(),
+                    DiskSpaceRule.requiredBytes(source));
             created = true;
         } catch (IOException | DiskException e) {
             throw new DeviceException("disk '" + disk.id() + "': creating its copy " + target + " failed: "

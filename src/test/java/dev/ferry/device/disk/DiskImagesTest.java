@@ -70,4 +70,27 @@ class DiskImagesTest {
         assertThat(images.delete(partial)).isFalse();
         assertThat(partial).doesNotExist();
     }
+
+    @Test
+    void createPreallocated_qcow2_holdsTheReservedBlocksAndKeepsItsVirtualSize() throws Exception {
+        Path image = dir.resolve("copy.qcow2");
+        long reserve = 8L * 1024 * 1024;
+
+        images.createPreallocated(image, "qcow2", 64L * 1024 * 1024, reserve);
+
+        DiskImage made = images.info(image);
+        assertThat(made.virtualSize()).isEqualTo(64L * 1024 * 1024);
+        assertThat(made.actualSize()).as("blocks held for the copy").isGreaterThanOrEqualTo(reserve);
+        assertThat(Files.size(image)).as("the qcow2 file itself stays small").isLessThan(reserve);
+    }
+
+    @Test
+    void createPreallocated_overSomeoneElsesFile_refusesAndKeepsIt() throws Exception {
+        Path image = dir.resolve("theirs.raw");
+        Files.writeString(image, "not ours");
+
+        assertThatThrownBy(() -> images.createPreallocated(image, "raw", 1024 * 1024, 1024 * 1024))
+                .isInstanceOf(DiskException.class).hasMessageContaining("a file is already there");
+        assertThat(image).hasContent("not ours");
+    }
 }
