@@ -7,7 +7,6 @@ import dev.ferry.device.DeviceException;
 import dev.ferry.device.GuestControl;
 import dev.ferry.device.Mode;
 import dev.ferry.device.QmpGuestControl;
-import dev.ferry.device.disk.DiskImage;
 import dev.ferry.device.disk.DiskImages;
 import dev.ferry.device.disk.ImageStore;
 import dev.ferry.migration.MigrationReport.Blocker;
@@ -16,13 +15,11 @@ import dev.ferry.migration.PeerProtocol.Prepared;
 import dev.ferry.migration.PeerProtocol.Switchover;
 import dev.ferry.proc.Processes;
 import dev.ferry.qmp.QmpException;
-import dev.ferry.vm.HostFacts;
 import dev.ferry.vm.SpecException;
 import dev.ferry.vm.VmException;
 import dev.ferry.vm.VmHandle;
 import dev.ferry.vm.VmHost;
 import dev.ferry.vm.VmSpec;
-import dev.ferry.vm.VmSpecParser;
 import dev.ferry.vm.VmState;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -32,9 +29,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -116,7 +111,7 @@ public final class IncomingMigrations {
         }
         VmSpec source;
         try {
-            source = sourceSpec(req);
+            source = IncomingSpec.fromSource(req);
         } catch (SpecException e) {
             blockers.add(new Blocker("destination", deviceOf(e.field()), e.getMessage()));
             return blockers;
@@ -126,7 +121,7 @@ public final class IncomingMigrations {
             return blockers;
         }
         List<DeviceControllers.Incoming> devices = controllers.bindIncoming(source, req.localDisks(), images);
-        vms.admissionBlockers(placed(source, devices)).forEach(b -> blockers.add(new Blocker("destination", null, b)));
+        vms.admissionBlockers(IncomingSpec.placed(source, devices)).forEach(b -> blockers.add(new Blocker("destination", null, b)));
         for (DeviceControllers.Incoming d : devices) {
             d.device().check().forEach(why -> blockers.add(new Blocker("destination", d.ref().describe(), why)));
         }
@@ -173,7 +168,7 @@ public final class IncomingMigrations {
         }
         VmSpec source = parsedSourceSpec(req);
         List<DeviceControllers.Incoming> devices = controllers.bindIncoming(source, req.localDisks(), images);
-        VmSpec spec = placed(source, devices);
+        VmSpec spec = IncomingSpec.placed(source, devices);
         Instant now = clock.instant();
         store.saveMigration(new MigrationRecord(req.migrationId(), spec.name(), Role.DESTINATION, req.sourceHost(),
                 Mode.LIVE, null, null, now, now));
@@ -327,7 +322,7 @@ public final class IncomingMigrations {
             if (incoming.get(req.migrationId()) == null && store.findMigration(req.migrationId()).isEmpty()) {
                 String vm;
                 try {
-                    vm = sourceSpec(req).name();
+                    vm = IncomingSpec.fromSource(req).name();
                 } catch (SpecException e) {
                     return; // a prepare of this spec is refused here anyway
                 }
@@ -438,54 +433,12 @@ public final class IncomingMigrations {
         return endpoints;
     }
 
-    /** The spec as this host runs it: each device placed by its companion (a disk's copy lives here). */
-    private static VmSpec placed(VmSpec source, List<DeviceControllers.Incoming> devices) {
-        VmSpec spec = source;
-        for (DeviceControllers.Incoming d : devices) {
-            spec = d.device().place(spec);
-        }
-        return spec;
-    }
-
     private VmSpec parsedSourceSpec(PeerProtocol.Request req) throws MigrationException {
         try {
-            return sourceSpec(req);
+            return IncomingSpec.fromSource(req);
         } catch (SpecException e) {
             throw new MigrationException("the VM's spec is not valid on this host: " + e.getMessage(), e);
         }
-    }
-
-    /**
-     * The spec as the source runs it, checked against this host, except for the disks not shared:
-     * those are what the source says they are (image files or block devices), and their companions
-     * check what this host has in their place.
-     */
-    static VmSpec sourceSpec(PeerProtocol.Request req) throws SpecException {
-        Set<Path> sourceImages = req.localDisks().values().stream().map(DiskImage::path).collect(Collectors.toSet());
-        Set<Path> sourceDevices = Set.copyOf(req.localBlockDevices().values());
-        HostFacts here = HostFacts.system();
-        HostFacts withSourceImages = new HostFacts() {
-            @Override
-            public boolean exists(Path path) {
-                return sourceImages.contains(path) || sourceDevices.contains(path) || here.exists(path);
-            }
-
-            @Override
-            public boolean isBlockDevice(Path path) {
-                return sourceDevices.contains(path) || !sourceImages.contains(path) && here.isBlockDevice(path);
-            }
-
-            @Override
-            public boolean bridgeExists(String bridge) {
-                return here.bridgeExists(bridge);
-            }
-
-            @Override
-            public int cpuCount() {
-                return here.cpuCount();
-            }
-        };
-        return VmSpecParser.parse(req.spec(), Path.of("/"), withSourceImages);
     }
 
     private static String deviceOf(String field) {

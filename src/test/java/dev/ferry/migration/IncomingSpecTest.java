@@ -43,7 +43,7 @@ class IncomingSpecTest {
 
     @Test
     void sourceSpec_takesTheSourcesWordForTheDisksItCopies() throws Exception {
-        VmSpec spec = IncomingMigrations.sourceSpec(request());
+        VmSpec spec = IncomingSpec.fromSource(request());
 
         assertThat(spec.devices(Disk.class)).extracting(Disk::id, Disk::blockDevice)
                 .containsExactly(tuple("data0", false), tuple("lun0", true));
@@ -51,7 +51,7 @@ class IncomingSpecTest {
 
     @Test
     void aBlockDeviceThisHostLacks_isRefusedByItsCompanion_andTheCopyIsPlacedHere() throws Exception {
-        VmSpec spec = IncomingMigrations.sourceSpec(request());
+        VmSpec spec = IncomingSpec.fromSource(request());
         DeviceControllers controllers = new DeviceControllers(
                 Map.of("disk", ToolSpec.of(dir.resolve("disk-tool"), ToolDialect.FERRY)),
                 new ToolRunner(new ProcessRunner()));
