@@ -11,9 +11,13 @@ import java.util.stream.Collectors;
 
 /** One batch of crash runs, as a row of {@code docs/crash-runs.md} and its failing runs. */
 record Batch(String finished, String commit, String seed, int runs, int violations, double secondsPerRun, long migrationMs,
+             int calibrations,
              Map<Victim, Integer> victims, Map<String, Integer> landed, List<String> failures, String disk, int rebooted) {
 
-    static Batch of(List<RunResult> results, long batchSeed, Long replay, long migrationMs, String diskVerdict, String commit) {
+    /** @param durations every clean migration's duration in ms; the row shows their median */
+    static Batch of(List<RunResult> results, long batchSeed, Long replay, List<Long> durations, String diskVerdict, String commit) {
+        List<Long> sorted = durations.stream().sorted().toList();
+        long migrationMs = sorted.isEmpty() ? 0 : sorted.get(sorted.size() / 2);
         Map<Victim, Integer> victims = new EnumMap<>(Victim.class);
         for (Victim v : Victim.values()) {
             victims.put(v, 0);
@@ -33,7 +37,7 @@ record Batch(String finished, String commit, String seed, int runs, int violatio
         }
         String finished = ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm"));
         return new Batch(finished, commit, replay != null ? "replay of " + replay : Long.toString(batchSeed), results.size(),
-                failures.size(), millis / 1000.0 / results.size(), migrationMs, victims, landed, List.copyOf(failures),
+                failures.size(), millis / 1000.0 / results.size(), migrationMs, durations.size(), victims, landed, List.copyOf(failures),
                 diskVerdict, (int) results.stream().filter(RunResult::rebooted).count());
     }
 
@@ -42,7 +46,7 @@ record Batch(String finished, String commit, String seed, int runs, int violatio
         String v = victims.values().stream().map(String::valueOf).collect(Collectors.joining(" / "));
         String where = landed.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", "));
         return "| " + finished + " | " + commit + " | " + seed + " | " + runs + " | " + violations + " | "
-                + String.format("%.1f", secondsPerRun) + " | " + String.format("%.1f s", migrationMs / 1000.0) + " | " + v
+                + String.format("%.1f", secondsPerRun) + " | " + String.format("%.1f s (median of %d)", migrationMs / 1000.0, calibrations) + " | " + v
                 + " | " + where + " | " + rebooted + " | " + disk.replace("|", "\\|") + " |";
     }
 

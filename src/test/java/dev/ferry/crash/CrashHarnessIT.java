@@ -13,7 +13,7 @@ import dev.ferry.proc.ProcessRunner;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -33,9 +33,11 @@ import org.junit.jupiter.api.io.TempDir;
  * followed by every invariant of the fault matrix; at the end the guest is stopped and its data
  * disk checked for lost records.
  *
- * <p>Before the runs the batch migrates the guest three times without a fault and takes the
- * median of the three durations (from the source's 202 to its final result; the first also warms
- * up the agents' JVMs) as the migration's duration; a run's moment is its seed's fraction of that.
+ * <p>A migration's duration is measured, not guessed: before the runs the batch migrates the guest
+ * three times without a fault (the first also warms up the agents' JVMs), and again before every
+ * {@value #RECALIBRATE_EVERY}th run, since the machine's load changes; each clean migration's time
+ * from the source's 202 to its final result is a sample, and a run's moment is its seed's fraction
+ * of the median of the last {@value #WINDOW} samples.
  *
  * <p>Properties: {@code ferry.crash.runs} (3 unless told; the {@code crash-runs} profile asks for
  * 100), {@code ferry.crash.seed} replays the one run with that seed, {@code ferry.crash.batchSeed}
@@ -49,6 +51,8 @@ class CrashHarnessIT {
     private static final Long REPLAY = Long.getLong("ferry.crash.seed");
     private static final int RUNS = REPLAY != null ? 1 : Integer.getInteger("ferry.crash.runs", 3);
     private static final long BATCH_SEED = Long.getLong("ferry.crash.batchSeed", System.nanoTime());
+    private static final int RECALIBRATE_EVERY = 10;
+    private static final int WINDOW = 5;
     private static final boolean WRITE_DOC = REPLAY == null && Boolean.getBoolean("ferry.crash.writeDoc");
 
     private final List<RunResult> results = new ArrayList<>();
@@ -59,7 +63,8 @@ class CrashHarnessIT {
     });
     private Lab lab;
     private MatrixGuest guest;
-    private long durationMs;
+    /** Every clean migration's duration, in ms, in the order measured. */
+    private final List<Long> durations = new ArrayList<>();
     /** The commit the batch runs on, read before the first run. */
     private String commit = "unknown (the batch did not start)";
     private String diskVerdict = "not verified (the batch stopped before the end)";
@@ -72,14 +77,17 @@ class CrashHarnessIT {
                 .start();
         guest = MatrixGuest.boot(lab);
         commit = Commit.describe(BASE);
-        long[] took = {calibrate(), calibrate(), calibrate()};
-        Arrays.sort(took);
-        durationMs = took[1];
-        System.out.printf("crash harness: batch seed %d, %d run(s), a migration takes %d ms%n", BATCH_SEED, RUNS, durationMs);
+        for (int i = 0; i < 3; i++) {
+            calibrate();
+        }
+        System.out.printf("crash harness: batch seed %d, %d run(s), a migration takes %d ms%n", BATCH_SEED, RUNS, durationMs());
     }
 
-    /** One migration of the guest without a fault; returns its duration in ms, after checking every invariant. */
-    private long calibrate() throws Exception {
+    /**
+     * One migration of the guest without a fault, checked against every invariant; its duration
+     * becomes a sample. A calibration that fails boots the guest again and fails the run it preceded.
+     */
+    private void calibrate() throws Exception {
         String from = guest.owner();
         String to = lab.other(from);
         String id = lab.api(from).startMigration(CrashRun.request(to));
@@ -88,9 +96,18 @@ class CrashHarnessIT {
         long ms = (System.nanoTime() - start) / 1_000_000;
         List<String> broken = new Invariants(lab, guest).check(from, to, id);
         if (!"completed".equals(end.text("phase")) || !broken.isEmpty()) {
-            throw new IllegalStateException("the calibration migration from " + from + " ended " + end.text("phase") + ": " + broken);
+            guest.reset();
+            throw new IllegalStateException("the calibration migration " + id + " from " + from + " without a fault ended "
+                    + end.text("phase") + ": " + broken);
         }
-        return ms;
+        durations.add(ms);
+    }
+
+    /** The median of the last {@link #WINDOW} clean migrations' durations. */
+    private long durationMs() {
+        List<Long> recent = new ArrayList<>(durations.subList(Math.max(0, durations.size() - WINDOW), durations.size()));
+        Collections.sort(recent);
+        return recent.get(recent.size() / 2);
     }
 
     @TestFactory
@@ -107,7 +124,10 @@ class CrashHarnessIT {
     }
 
     private void run(int n, CrashPlan plan) throws Exception {
-        RunResult r = new CrashRun(lab, guest, killer).run(plan, durationMs);
+        if (n > 1 && (n - 1) % RECALIBRATE_EVERY == 0) {
+            calibrate();
+        }
+        RunResult r = new CrashRun(lab, guest, killer).run(plan, durationMs());
         results.add(r);
         System.out.printf("crash run %d/%d %s%n", n, RUNS, r.line());
         if (!r.passed()) {
@@ -131,7 +151,7 @@ class CrashHarnessIT {
         killer.shutdownNow();
         try {
             if (!results.isEmpty()) {
-                Batch batch = Batch.of(results, BATCH_SEED, REPLAY, durationMs, diskVerdict, commit);
+                Batch batch = Batch.of(results, BATCH_SEED, REPLAY, durations, diskVerdict, commit);
                 Path out = WRITE_DOC ? BASE.resolve("docs").resolve("crash-runs.md") : BASE.resolve("target").resolve("crash-runs.md");
                 CrashRunsDoc.addTo(out, batch, WRITE_DOC);
                 System.out.println(batch.summary());

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * {@code docs/crash-runs.md}: the running total at the top, how a run works, one table row per
@@ -17,8 +18,11 @@ final class CrashRunsDoc {
     static final String FAILURES = "## Failing runs";
     static final String FIXES = "## What fixed the failures";
     private static final String HEADER = "| finished (UTC) | commit | batch seed | runs | violations | s per run | a migration"
-            + " (calibrated) | victims: source agent / destination agent / both agents / one QEMU | where the kills landed"
+            + " (median of the clean ones) | victims: source agent / destination agent / both agents / one QEMU | where the kills landed"
             + " (the source's phase: runs) | guest rebooted | data disk after the batch |";
+
+    /** A batch's row starts with the date it finished; the header and separator do not. */
+    private static final Pattern ROW = Pattern.compile("\\| \\d{4}-\\d{2}-\\d{2} ");
 
     private final List<String> rows = new ArrayList<>();
     private final List<String> failures = new ArrayList<>();
@@ -48,7 +52,7 @@ final class CrashRunsDoc {
                 section = line;
                 continue;
             }
-            if (section.equals(BATCHES) && line.startsWith("| ") && !line.equals(HEADER)) {
+            if (section.equals(BATCHES) && ROW.matcher(line).lookingAt()) {
                 doc.rows.add(line);
             } else if (section.equals(FAILURES) && line.startsWith("- ")) {
                 doc.failures.add(line);
@@ -101,9 +105,12 @@ final class CrashRunsDoc {
         return "## How a run works\n\n"
                 + "Two agent processes (`host-a`, `host-b`) and one test guest (256 MiB, a shared qcow2 data disk, a user-mode"
                 + " NIC, a swtpm vTPM, and an external device run by a fake tool that succeeds), the fault matrix's guest."
-                + " A batch first migrates the guest three times without a fault and takes the median of the three"
-                + " durations, from the source's 202 to its final result, as a migration's duration D (the first also warms"
-                + " up the agents' JVMs). Then each run:\n\n"
+                + " A migration's duration D is measured: the batch migrates the guest three times without a fault before"
+                + " the first run (the first also warms up the agents' JVMs) and once more before every 10th run, since"
+                + " the machine's load changes; each clean migration's time from the source's 202 to its final result is"
+                + " a sample (checked against every invariant too), and D is the median of the last five."
+                + " The first batch used its first three samples alone (its column shows no count)."
+                + " Then each run:\n\n"
                 + "1. draws its plan from its seed (`java.util.Random`): the victim, uniformly among the four below, and a"
                 + " fraction f, uniformly in [0, 1); the batch's seeds come from the batch seed;\n"
                 + "2. starts a migration of the guest from wherever it runs to the other host, and SIGKILLs the victim f x D"
