@@ -6,6 +6,7 @@ import dev.ferry.lab.Invariants;
 import dev.ferry.lab.Lab;
 import dev.ferry.lab.MatrixGuest;
 import dev.ferry.proc.Processes;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -110,9 +111,18 @@ final class CrashRun {
      * the point of no return. From the switchover on, the source's finished QEMU is the one killed.
      */
     private Kill killQemu(String from, String to, String id, List<Long> frozen) throws Exception {
-        List<Long> incoming = lab.qemusOf(to);
-        for (long pid : incoming) {
-            lab.freeze(pid);
+        List<Long> incoming = new ArrayList<>();
+        for (long pid : lab.qemusOf(to)) {
+            try {
+                lab.freeze(pid);
+            } catch (IOException e) {
+                if (Processes.isAlive(pid)) {
+                    throw e;
+                }
+                // Gone between the listing and the stop: QEMU's -daemonize parent exits once its child runs.
+                continue;
+            }
+            incoming.add(pid);
             frozen.add(pid);
         }
         String landed = phase(from, id);
