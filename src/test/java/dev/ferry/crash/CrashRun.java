@@ -119,7 +119,7 @@ final class CrashRun {
                 if (Processes.isAlive(pid)) {
                     throw e;
                 }
-                // Gone between the listing and the stop: QEMU's -daemonize parent exits once its child runs.
+                // Gone between the listing and the stop (QEMU's -daemonize parent exits once its child runs; an incoming QEMU being torn down exits).
                 continue;
             }
             incoming.add(pid);
