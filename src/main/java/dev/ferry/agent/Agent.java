@@ -62,7 +62,7 @@ public final class Agent implements AutoCloseable {
 
         public static Parts production(AgentConfig config) {
             ProcessRunner runner = new ProcessRunner();
-            VmHost vmHost = new QemuHost(config.runRoot(), config.qemu(), config.swtpm(), runner);
+            VmHost vmHost = new QemuHost(config.runRoot(), config.qemu(), config.swtpm(), runner, config.accel());
             return new Parts(vmHost, VersionProbe.running(runner), VmSpecParser::parse, HostResources.ofThisMachine(),
                     Clock.systemDefaultZone());
         }

@@ -32,6 +32,16 @@ public enum Result {
         throw new IllegalArgumentException("unknown migration result '" + s + "'");
     }
 
+    /** The result whose final phase is {@code phase}. */
+    public static Result ofFinalPhase(Phase phase) {
+        for (Result r : values()) {
+            if (r.finalPhase() == phase) {
+                return r;
+            }
+        }
+        throw new IllegalArgumentException("Invalid final phase: " + phase);
+    }
+
     public Phase finalPhase() {
         return switch (this) {
             case COMPLETED -> Phase.COMPLETED;

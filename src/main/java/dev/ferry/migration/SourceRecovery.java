@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -111,6 +112,11 @@ public final class SourceRecovery {
             end(m, settlement(m, Phase.CHECK, plan(m, Optional.empty())).recovered(Result.COMPLETED, null));
             return true;
         }
+        JournalEntry lastEntry = journal.isEmpty() ? null : journal.get(journal.size() - 1);
+        if (last.isFinal() && lastEntry != null && !lastEntry.ownerUnknown()) {
+            endedBefore(m, last, journal);
+            return true;
+        }
         if (m.mode() == Mode.SAVE || last == Phase.CHECK) {
             // Nothing reached another host: a save's partial file is not the VM, CHECK touched nothing.
             return rollBack(m, journal, last, checkSaidRunning, null);
@@ -131,6 +137,39 @@ public final class SourceRecovery {
         }
         // "Not taken yet" is no promise: only the abort the destination confirms settles the migration.
         return rollBack(m, journal, last, checkSaidRunning, peer);
+    }
+
+    /**
+     * The journal shows the migration ended (its final phase is written) but the agent stopped
+     * before the history got the result: record that result and where the VM is now, undoing
+     * nothing again. Rolling back a migration that had ended would move the VM to the state it is
+     * already in, which its lifecycle refuses, and the migration would never settle.
+     */
+    private void endedBefore(MigrationRecord m, Phase last, List<JournalEntry> journal) {
+        Result result = Result.ofFinalPhase(last);
+        if (result == Result.COMPLETED) {
+            leave(m, last);
+            return;
+        }
+        VmState now = vms.handle(m.vm()).filter(VmHandle::isAlive).map(SourceRecovery::stateOf).orElse(VmState.CRASHED);
+        if (vms.state(m.vm()) != now) {
+            vms.move(m.vm(), now);
+        }
+        String detail = journal.get(journal.size() - 1).detail();
+        Recorder rec = settlement(m, last, plan(m, Optional.empty()));
+        rec.note("the migration had ended " + result.wireName() + (detail == null || detail.isEmpty() ? "" : " (" + detail + ")")
+                + " when the source agent stopped, before it kept the report; the VM is " + now.name().toLowerCase(Locale.ROOT));
+        end(m, rec.recovered(result, null));
+    }
+
+    /** Running or paused as QEMU says, crashed when it cannot say. */
+    private static VmState stateOf(VmHandle handle) {
+        try {
+            VmState s = handle.state();
+            return s == VmState.RUNNING || s == VmState.PAUSED ? s : VmState.CRASHED;
+        } catch (VmException e) {
+            return VmState.CRASHED;
+        }
     }
 
     /** The destination owns the VM: quit the copy here, keep its serial log, forget it. */

@@ -56,8 +56,12 @@ public final class QemuHost implements VmHost {
     }
 
     public QemuHost(Path runRoot, Path qemu, Path swtpm, ProcessRunner runner, Timeouts timeouts) {
-        this(runRoot, qemu, swtpm, runner, timeouts,
-                () -> Files.isReadable(Path.of("/dev/kvm")) && Files.isWritable(Path.of("/dev/kvm")));
+        this(runRoot, qemu, swtpm, runner, timeouts, Accelerator.AUTO::useKvm);
+    }
+
+    /** A host whose QEMU runs guests with {@code accel} (the agent configuration's {@code accel}). */
+    public QemuHost(Path runRoot, Path qemu, Path swtpm, ProcessRunner runner, Accelerator accel) {
+        this(runRoot, qemu, swtpm, runner, Timeouts.DEFAULT, accel::useKvm);
     }
 
     QemuHost(Path runRoot, Path qemu, Path swtpm, ProcessRunner runner, Timeouts timeouts, BooleanSupplier kvmAvailable) {

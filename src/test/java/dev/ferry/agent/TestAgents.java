@@ -1,6 +1,7 @@
 package dev.ferry.agent;
 
 import dev.ferry.agent.config.AgentConfig;
+import dev.ferry.vm.Accelerator;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
@@ -12,7 +13,7 @@ public final class TestAgents {
 
     public static AgentConfig config(Path dataDir, String host) {
         return new AgentConfig(host, "127.0.0.1", 0, dataDir, Path.of("/usr/bin/qemu-system-x86_64"),
-                Path.of("/usr/bin/swtpm"), Map.of(), Map.of());
+                Path.of("/usr/bin/swtpm"), Map.of(), Map.of(), Accelerator.AUTO);
     }
 
     public static Agent.Parts parts(FakeVmHost host, Clock clock) {

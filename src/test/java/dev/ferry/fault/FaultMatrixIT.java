@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.fail;
 import dev.ferry.guest.DiskReport;
 import dev.ferry.guest.DiskVerifier;
 import dev.ferry.lab.Lab;
+import dev.ferry.lab.MatrixGuest;
 import dev.ferry.lab.SmallDisk;
 import dev.ferry.proc.ProcessRunner;
 import java.nio.file.Path;

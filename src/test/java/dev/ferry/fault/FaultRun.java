@@ -5,8 +5,10 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.ferry.lab.Api;
+import dev.ferry.lab.Invariants;
 import dev.ferry.lab.Lab;
 import dev.ferry.lab.LinkProxy;
+import dev.ferry.lab.MatrixGuest;
 import dev.ferry.lab.SmallDisk;
 import dev.ferry.proc.Processes;
 import java.time.Duration;
@@ -35,7 +37,7 @@ final class FaultRun {
     private static final Duration HOLD_LIMIT = Duration.ofSeconds(60);
     private static final Duration MIGRATION_LIMIT = Duration.ofMinutes(3);
     private static final Duration RECOVERY_GRACE = Duration.ofSeconds(10);
-    static final Set<String> FINAL = Set.of("completed", "rolled-back", "failed", "refused");
+    static final Set<String> FINAL = Invariants.FINAL;
     /** The stall column's stall timeout; the other columns' (whose holds may stop a QEMU) is the converge timeout. */
     static final Duration STALL_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration CONVERGE_TIMEOUT = Duration.ofSeconds(60);

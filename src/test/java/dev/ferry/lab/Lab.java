@@ -32,6 +32,11 @@ import java.util.stream.Stream;
 public final class Lab implements AutoCloseable {
     public static final String A = "host-a";
     public static final String B = "host-b";
+    /**
+     * The agents' {@code accel} when {@code -Dferry.accel=auto|kvm|tcg} is given (their default,
+     * auto, otherwise): {@code tcg} for a machine whose {@code /dev/kvm} exists but boots no guest.
+     */
+    private static final String ACCEL = System.getProperty("ferry.accel");
 
     private final Path root;
     private final ProcessRunner runner = new ProcessRunner();
@@ -176,6 +181,9 @@ public final class Lab implements AutoCloseable {
                 "dataDir: \"" + dataDir + "\""));
         if (qemu != null) {
             lines.add("qemu: \"" + qemu + "\"");
+        }
+        if (ACCEL != null) {
+            lines.add("accel: " + ACCEL);
         }
         lines.add("peers:");
         peers.forEach((peer, url) -> lines.add("  " + peer + ": " + url));

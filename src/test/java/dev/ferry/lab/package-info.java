@@ -14,6 +14,8 @@
  * incoming start, after the incoming QEMU runs and before the agent goes on.
  * {@link dev.ferry.lab.TestGuest} builds the real test guest's spec and waits for it to boot, and
  * {@link dev.ferry.lab.Api} talks to an agent over HTTP, waiting with Awaitility instead of sleeping.
+ * {@link dev.ferry.lab.MatrixGuest} is the one guest the fault matrix and the crash harness bounce
+ * between two hosts, and {@link dev.ferry.lab.Invariants} what both check after every migration.
  *
  * <p>Data flows one way: a test drives agents through {@link dev.ferry.lab.Api} only, and reads
  * what the guest saw from its serial log; the lab uses no class of the agent's but

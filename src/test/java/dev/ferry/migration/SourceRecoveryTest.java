@@ -167,6 +167,41 @@ class SourceRecoveryTest {
         assertThat(store.phases("m1")).containsExactly(Phase.CHECK, Phase.ROLLING_BACK);
     }
 
+    /**
+     * Crash run seed -7852212672467107673: the destination agent died during CHECK, the source
+     * journaled REFUSED, moved the VM back to running, and was SIGKILLed before the history got the
+     * result. Recovery used to roll back again, fail to move a running VM to running, and retry forever.
+     */
+    @Test
+    void recoverAtStart_diedAfterTheFinalPhaseWasJournaled_recordsThatResultAndUndoesNothing() throws Exception {
+        qemu = new FakeQemu("web1", dir, true);
+        vms.with(spec(), VmState.RUNNING, qemu);
+        migration(Mode.LIVE, true, Phase.REFUSED);
+
+        recovery.recoverAtStart();
+
+        assertThat(record().result()).isEqualTo(Result.REFUSED);
+        assertThat(report().notes()).anySatisfy(n -> assertThat(n).contains("had ended refused"));
+        assertThat(vms.state("web1")).isEqualTo(VmState.RUNNING);
+        assertThat(qemu.commands).doesNotContain("cont", "migrate_cancel");
+        assertThat(peer.calls).isEmpty();
+        assertThat(recoveries()).isEmpty();
+        assertThat(store.journal("m1").get(store.journal("m1").size() - 1).event()).isEqualTo(JournalEvent.RECOVERED);
+    }
+
+    @Test
+    void recoverAtStart_diedAfterRolledBackWasJournaled_recordsTheVmAsQemuHasIt() throws Exception {
+        vmMigratingHere("cancelled");
+        migration(Mode.LIVE, false, Phase.PREPARE, Phase.ROLLING_BACK, Phase.ROLLED_BACK);
+
+        recovery.recoverAtStart();
+
+        assertThat(record().result()).isEqualTo(Result.ROLLED_BACK);
+        assertThat(vms.state("web1")).isEqualTo(VmState.PAUSED);
+        assertThat(peer.calls).isEmpty();
+        assertThat(recoveries()).isEmpty();
+    }
+
     @Test
     void recoverAtStart_diedBeforeCheckWasJournaled_leavesAPausedGuestPaused() throws Exception {
         vmMigratingHere("none");

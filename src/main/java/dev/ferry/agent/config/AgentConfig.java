@@ -1,5 +1,6 @@
 package dev.ferry.agent.config;
 
+import dev.ferry.vm.Accelerator;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;
@@ -16,9 +17,10 @@ import java.util.Objects;
  * @param swtpm   the swtpm binary
  * @param tools   external migration tools by device type
  * @param peers   other agents by host name
+ * @param accel   how QEMU runs guests here: KVM when usable ({@code auto}), always KVM, or always TCG
  */
 public record AgentConfig(String host, String listen, int port, Path dataDir, Path qemu, Path swtpm,
-                          Map<String, ToolConfig> tools, Map<String, URI> peers) {
+                          Map<String, ToolConfig> tools, Map<String, URI> peers, Accelerator accel) {
 
     public static final String DEFAULT_LISTEN = "127.0.0.1";
     public static final int DEFAULT_PORT = 7780;
@@ -29,6 +31,7 @@ public record AgentConfig(String host, String listen, int port, Path dataDir, Pa
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(qemu, "qemu");
         Objects.requireNonNull(swtpm, "swtpm");
+        Objects.requireNonNull(accel, "accel");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be between 0 and 65535, was " + port);
         }
@@ -57,6 +60,6 @@ public record AgentConfig(String host, String listen, int port, Path dataDir, Pa
     }
 
     public AgentConfig withPort(int newPort) {
-        return new AgentConfig(host, listen, newPort, dataDir, qemu, swtpm, tools, peers);
+        return new AgentConfig(host, listen, newPort, dataDir, qemu, swtpm, tools, peers, accel);
     }
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.ferry.vm.Accelerator;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
@@ -39,7 +41,7 @@ final class ConfigLoader {
     }
 
     record RawConfig(String host, String listen, Integer port, String dataDir, String qemu, String swtpm,
-                     Map<String, RawTool> tools, Map<String, String> peers) {}
+                     Map<String, RawTool> tools, Map<String, String> peers, String accel) {}
 
     record RawTool(String path, String dialect, Map<String, String> timeouts, Boolean concurrent) {}
 
@@ -77,7 +79,19 @@ final class ConfigLoader {
         Path qemu = binary("qemu", raw.qemu(), "qemu-system-x86_64", baseDir, "install QEMU");
         Path swtpm = binary("swtpm", raw.swtpm(), "swtpm", baseDir, "install swtpm");
         return new AgentConfig(host, listen, port, dataDir, qemu, swtpm,
-                tools(raw.tools(), baseDir), peers(raw.peers(), host));
+                tools(raw.tools(), baseDir), peers(raw.peers(), host), accel(raw.accel()));
+    }
+
+    private static Accelerator accel(String value) throws ConfigException {
+        if (value == null) {
+            return Accelerator.AUTO;
+        }
+        try {
+            return Accelerator.valueOf(value.strip().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("accel", "'" + value + "' is not an accelerator; use auto (KVM when /dev/kvm is"
+                    + " usable), kvm or tcg (for a host whose /dev/kvm does not run guests)");
+        }
     }
 
     private static RawConfig bind(String yaml) throws ConfigException {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.device.StepSequence;
+import dev.ferry.vm.Accelerator;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -58,6 +59,18 @@ class ConfigLoaderTest {
         assertThat(c.swtpm()).isEqualTo(dir.resolve("bin/swtpm"));
         assertThat(c.tools()).isEmpty();
         assertThat(c.peers()).isEmpty();
+        assertThat(c.accel()).isEqualTo(Accelerator.AUTO);
+    }
+
+    @Test
+    void parse_accelTcg_forcesTheEmulator() throws ConfigException {
+        assertThat(parse("host: n\ndataDir: d\naccel: tcg\n").accel()).isEqualTo(Accelerator.TCG);
+        assertThat(parse("host: n\ndataDir: d\naccel: KVM\n").accel()).isEqualTo(Accelerator.KVM);
+    }
+
+    @Test
+    void parse_unknownAccel_namesTheChoices() {
+        assertRejected("host: n\ndataDir: d\naccel: hvf\n", "accel", "'hvf'", "auto", "kvm", "tcg");
     }
 
     @Test

@@ -1,8 +1,6 @@
-package dev.ferry.fault;
+package dev.ferry.lab;
 
 import dev.ferry.guest.GuestConsole;
-import dev.ferry.lab.Lab;
-import dev.ferry.lab.TestGuest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -11,14 +9,14 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * The one test guest the matrix migrates, with a shared data disk, a user-mode NIC, a swtpm vTPM
+ * The one test guest the fault matrix and the crash harness migrate, with a shared data disk, a user-mode NIC, a swtpm vTPM
  * and an {@code external} device run by the lab's fake tool. It bounces between the lab's two
  * hosts; {@link #owner} says where it runs now, and the guest remembers the PCRs it booted with
  * and the highest disk record it was seen to write anywhere.
  */
-final class MatrixGuest {
-    static final String VM = "fm";
-    static final String TOOL_KIND = "fault";
+public final class MatrixGuest {
+    public static final String VM = "fm";
+    public static final String TOOL_KIND = "fault";
 
     private final Lab lab;
     private final Path disk;
@@ -32,39 +30,39 @@ final class MatrixGuest {
     }
 
     /** Creates the data disk and boots the guest on {@code host-a}. */
-    static MatrixGuest boot(Lab lab) throws Exception {
+    public static MatrixGuest boot(Lab lab) throws Exception {
         MatrixGuest guest = new MatrixGuest(lab, TestGuest.createDisk(lab.root().resolve("data.qcow2")));
         guest.bootOnA();
         return guest;
     }
 
-    Path disk() {
+    public Path disk() {
         return disk;
     }
 
-    String owner() {
+    public String owner() {
         return owner;
     }
 
-    void owner(String host) {
+    public void owner(String host) {
         owner = host;
     }
 
-    Map<Integer, String> pcrsAtBoot() {
+    public Map<Integer, String> pcrsAtBoot() {
         return pcrsAtBoot;
     }
 
-    long highestWrote() {
+    public long highestWrote() {
         return highestWrote;
     }
 
     /** Raises the highest {@code wrote N} seen anywhere to what {@code log} says. */
-    void sawWrites(GuestConsole log) {
+    public void sawWrites(GuestConsole log) {
         highestWrote = Math.max(highestWrote, log.lastWrote());
     }
 
     /** Reads every serial log either host has (run directories and kept logs) for records written. */
-    void harvestWrites() throws IOException {
+    public void harvestWrites() throws IOException {
         try (Stream<Path> files = Files.walk(lab.root())) {
             for (Path p : files.filter(f -> f.getFileName().toString().endsWith("serial.log")).toList()) {
                 try {
@@ -81,7 +79,7 @@ final class MatrixGuest {
      * agents and everything they started killed, their data directories wiped, and the guest booted
      * again on host-a from the same disk (it resumes writing after its highest record).
      */
-    void reset() throws Exception {
+    public void reset() throws Exception {
         harvestWrites();
         lab.tool().reset();
         for (String host : lab.hosts()) {

@@ -1,9 +1,7 @@
-package dev.ferry.fault;
+package dev.ferry.lab;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.guest.GuestConsole;
-import dev.ferry.lab.Api;
-import dev.ferry.lab.Lab;
 import dev.ferry.proc.Processes;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -20,22 +19,26 @@ import java.util.stream.Stream;
  * lists it running, one QEMU for it on either host), the guest ticking there with the PCRs it
  * booted with, nothing of it left on the other host (a VM record, run directory, copy of a local
  * disk, QEMU, swtpm, an open TCP port such as an NBD export), and the migration in a final state on
- * both hosts. Each broken
- * invariant is one line of the cell's verdict.
+ * both hosts. Each broken invariant is one line of the verdict. The fault matrix checks them after
+ * every cell and the crash harness after every run.
  */
-final class Invariants {
+public final class Invariants {
+    /** The results a migration ends with; any other phase means it has not ended. */
+    public static final Set<String> FINAL = Set.of("completed", "rolled-back", "failed", "refused");
+
     private static final Duration TICKS = Duration.ofSeconds(10);
     private static final Duration PCRS = Duration.ofSeconds(6);
 
     private final Lab lab;
     private final MatrixGuest guest;
 
-    Invariants(Lab lab, MatrixGuest guest) {
+    public Invariants(Lab lab, MatrixGuest guest) {
         this.lab = lab;
         this.guest = guest;
     }
 
-    List<String> check(String from, String to, String migrationId) throws Exception {
+    /** Every broken invariant after migration {@code migrationId} from {@code from} to {@code to}; empty when all hold. */
+    public List<String> check(String from, String to, String migrationId) throws Exception {
         List<String> broken = new ArrayList<>();
         String owner = oneRunningCopy(broken);
         if (owner != null) {
@@ -186,7 +189,7 @@ final class Invariants {
             }
             JsonNode s = r.body();
             String phase = s.path("phase").asText("?");
-            if (r.status() != 200 || s.path("running").asBoolean(false) || !FaultRun.FINAL.contains(phase)) {
+            if (r.status() != 200 || s.path("running").asBoolean(false) || !FINAL.contains(phase)) {
                 broken.add("migration " + id + " on " + host + (host.equals(from) ? " (source)" : " (destination)")
                         + " is not final: " + (r.status() == 200 ? phase + (s.path("running").asBoolean() ? ", running" : "")
                         : "HTTP " + r.status()));
