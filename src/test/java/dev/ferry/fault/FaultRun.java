@@ -41,6 +41,8 @@ final class FaultRun {
     /** The stall column's stall timeout; the other columns' (whose holds may stop a QEMU) is the converge timeout. */
     static final Duration STALL_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration CONVERGE_TIMEOUT = Duration.ofSeconds(60);
+    /** Longer than the source's retry (5 s) plus an abort's patience at the stall column's timeout (6 x 5 s). */
+    private static final Duration SETTLE_LIMIT = Duration.ofSeconds(60);
 
     private final Lab lab;
     private final MatrixGuest guest;
@@ -117,6 +119,7 @@ final class FaultRun {
             }
             // The room comes back before the invariants are checked: a guest whose host stays full cannot log its ticks.
             unfill();
+            awaitSettled();
             problems.addAll(new Invariants(lab, guest).check(from, to, id));
             if (!problems.isEmpty()) {
                 problems.add("the source's report: " + reportSummary(status));
@@ -319,6 +322,21 @@ final class FaultRun {
         } catch (ConditionTimeoutException e) {
             return List.of("processes still run on " + to + " (the host without the VM) after the stopped process"
                     + " was continued: " + lab.processesIn(lab.agent(to).runRoot()));
+        }
+    }
+
+    /**
+     * A source whose abort the destination did not confirm (it was stopped, or unreachable) ends
+     * the migration with its owner unknown and asks again every 5 s until the destination answers;
+     * only then does it list the VM as running again. The invariants are about the settled state.
+     */
+    private void awaitSettled() {
+        try {
+            await("neither host lists the VM as migrating").atMost(SETTLE_LIMIT).pollInterval(Duration.ofMillis(250))
+                    .until(() -> !lab.api(Lab.A).vmState(MatrixGuest.VM).equals("migrating")
+                            && !lab.api(Lab.B).vmState(MatrixGuest.VM).equals("migrating"));
+        } catch (ConditionTimeoutException e) {
+            // The invariants say what is wrong.
         }
     }
 
