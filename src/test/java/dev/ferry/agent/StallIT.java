@@ -160,12 +160,16 @@ class StallIT {
         assertThat(report.path("result").asText()).as("%s", report).isIn("rolled-back", "failed");
         assertThat(report.path("failure").path("message").asText())
                 .contains("agent '" + dest.host() + "'", "did not answer prepare within " + 6 * STALL_SECONDS + " s");
-        assertThat(source.api().vmState(VM)).isEqualTo("running");
+        // The guest runs on; until the stopped destination confirms the abort the source records the VM as
+        // migrating (docs/migration.md, "Rollback"): nothing may start it elsewhere while that is unsettled.
+        assertThat(source.api().vmState(VM)).isIn("running", "migrating");
         continueAll();
         // Continued, the destination finishes the prepare it was in and then the source's abort.
         await("the destination tears down what the stalled prepare made").atMost(Duration.ofSeconds(90))
                 .pollInterval(Duration.ofMillis(500)).until(() -> lab.processesIn(dest.runRoot()).isEmpty()
                         && settledOrUnknown(dest, id));
+        await("the source settles once the destination confirms the abort").atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(500)).until(() -> source.api().vmState(VM).equals("running"));
         assertRunsOnlyOn(source, dest);
     }
 
