@@ -82,19 +82,31 @@ class FaultMatrixIT {
     @TestFactory
     Stream<DynamicTest> matrix() {
         List<DynamicTest> tests = new ArrayList<>();
+        // The full-disk cells run after every other cell: a migration that follows a full-disk cell can
+        // lose its incoming QEMU at switchover (an open bug, see the column's legend), which would be
+        // blamed on whatever cell came next.
+        List<Fault> order = new ArrayList<>(List.of(Fault.values()));
+        order.remove(Fault.FULL_DISK);
+        List<Map.Entry<Row, Fault>> cells = new ArrayList<>();
         for (Row row : Row.values()) {
-            for (Fault fault : Fault.values()) {
-                Optional<String> na = FaultRun.notApplicable(row, fault);
-                if (na.isEmpty() && fault == Fault.FULL_DISK && noSmallDisk != null) {
-                    na = Optional.of("not run on this machine: " + noSmallDisk);
-                }
-                if (na.isPresent()) {
-                    results.add(CellResult.notApplicable(row, fault, na.get()));
-                } else if (!FULL && !SUBSET.contains(row.label + "/" + fault.label)) {
-                    results.add(CellResult.notRun(row, fault));
-                } else {
-                    tests.add(DynamicTest.dynamicTest(row.label + " x " + fault.label, () -> cell(row, fault)));
-                }
+            order.forEach(fault -> cells.add(Map.entry(row, fault)));
+        }
+        for (Row row : Row.values()) {
+            cells.add(Map.entry(row, Fault.FULL_DISK));
+        }
+        for (Map.Entry<Row, Fault> rf : cells) {
+            Row row = rf.getKey();
+            Fault fault = rf.getValue();
+            Optional<String> na = FaultRun.notApplicable(row, fault);
+            if (na.isEmpty() && fault == Fault.FULL_DISK && noSmallDisk != null) {
+                na = Optional.of("not run on this machine: " + noSmallDisk);
+            }
+            if (na.isPresent()) {
+                results.add(CellResult.notApplicable(row, fault, na.get()));
+            } else if (!FULL && !SUBSET.contains(row.label + "/" + fault.label)) {
+                results.add(CellResult.notRun(row, fault));
+            } else {
+                tests.add(DynamicTest.dynamicTest(row.label + " x " + fault.label, () -> cell(row, fault)));
             }
         }
         tests.add(DynamicTest.dynamicTest("no acknowledged disk record is lost", this::diskKeepsEveryRecord));
