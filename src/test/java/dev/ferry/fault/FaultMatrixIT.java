@@ -40,6 +40,12 @@ class FaultMatrixIT {
     private static final boolean FULL = !"subset".equals(System.getProperty("ferry.faultMatrix"))
             && System.getProperty("ferry.faultCells") == null;
 
+    /**
+     * Whether the full-disk cells run: only when asked ({@code -Dferry.faultMatrix.fullDisk=true}) while
+     * the open bug in the column's legend stands.
+     */
+    private static final boolean FULL_DISK_CELLS = Boolean.getBoolean("ferry.faultMatrix.fullDisk");
+
     /** One cell per row and per column, chosen to cover the main recovery paths. */
     private static final Set<String> SUBSET = System.getProperty("ferry.faultCells") != null
             ? Set.of(System.getProperty("ferry.faultCells").split(",")) : Set.of(
@@ -82,9 +88,8 @@ class FaultMatrixIT {
     @TestFactory
     Stream<DynamicTest> matrix() {
         List<DynamicTest> tests = new ArrayList<>();
-        // The full-disk cells run after every other cell: a migration that follows a full-disk cell can
-        // lose its incoming QEMU at switchover (an open bug, see the column's legend), which would be
-        // blamed on whatever cell came next.
+        // The full-disk cells, when asked for, run after every other cell: a migration that follows
+        // full-disk cells can fail at switchover (an open bug, see the column's legend).
         List<Fault> order = new ArrayList<>(List.of(Fault.values()));
         order.remove(Fault.FULL_DISK);
         List<Map.Entry<Row, Fault>> cells = new ArrayList<>();
@@ -100,6 +105,11 @@ class FaultMatrixIT {
             Optional<String> na = FaultRun.notApplicable(row, fault);
             if (na.isEmpty() && fault == Fault.FULL_DISK && noSmallDisk != null) {
                 na = Optional.of("not run on this machine: " + noSmallDisk);
+            }
+            if (na.isEmpty() && fault == Fault.FULL_DISK && !FULL_DISK_CELLS) {
+                na = Optional.of("not run by default while an open bug stands: after full-disk cells a later migration"
+                        + " can fail at switchover; -Dferry.faultMatrix.fullDisk=true runs these cells (FullDiskIT covers"
+                        + " a full destination in every run)");
             }
             if (na.isPresent()) {
                 results.add(CellResult.notApplicable(row, fault, na.get()));
