@@ -64,6 +64,9 @@ final class QemuCommandLine {
 
     private void control() {
         add("-daemonize", "-pidfile", run.qemuPidFile().toString());
+        // A daemonized QEMU writes its errors to /dev/null unless it has a log file: with one, its
+        // stderr goes there, and a failed incoming migration can say QEMU's own reason.
+        add("-D", run.qemuLog().toString());
         add("-chardev", "socket,id=ferry.qmp,path=" + escape(run.qmpSocket()) + ",server=on,wait=off");
         add("-mon", "chardev=ferry.qmp,mode=control");
         add("-chardev", "file,id=ferry.serial,path=" + escape(run.serialLog()));

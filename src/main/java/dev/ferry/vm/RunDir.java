@@ -4,8 +4,8 @@ import java.nio.file.Path;
 
 /**
  * The per-VM directory on this host ({@code RUN_ROOT/NAME}) holding everything needed to find a
- * running VM again: QEMU's pidfile and QMP socket, the serial log, the spec it was started with, and the
- * swtpm's state, control socket, pidfile and log. Nothing else writes here; removing it is part of cleaning a VM up.
+ * running VM again: QEMU's pidfile, QMP socket and error log, the serial log, the spec it was started
+ * with, and the swtpm's state, control socket, pidfile and log. Nothing else writes here; removing it is part of cleaning a VM up.
  */
 public record RunDir(Path path) {
 
@@ -24,6 +24,11 @@ public record RunDir(Path path) {
 
     public Path qmpSocket() {
         return path.resolve("qmp.sock");
+    }
+
+    /** Where QEMU's own error messages go once it has daemonized ({@code -D}): without it they are lost. */
+    public Path qemuLog() {
+        return path.resolve("qemu.log");
     }
 
     public Path serialLog() {
