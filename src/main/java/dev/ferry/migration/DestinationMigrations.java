@@ -146,6 +146,7 @@ public final class DestinationMigrations {
             String uri = "exec:tail -c +" + (offset + 1) + " " + SaveFile.shellQuote(file.toString());
             handle.qmp().execute("migrate-incoming", Map.of("uri", uri), Duration.ofSeconds(10));
             IncomingStream.awaitReceived(handle, RECEIVE_LIMIT);
+            IncomingStream.checkStateOnDisk(spec, handle);
             return handle;
         } catch (QmpException | MigrationException | RuntimeException e) {
             IncomingMigrations.destroyQuietly(handle);

@@ -222,6 +222,7 @@ public final class IncomingMigrations {
             }
             if (in.state == DestinationState.PREPARED) {
                 IncomingStream.awaitReceived(in.handle, limit);
+                IncomingStream.checkStateOnDisk(in.spec, in.handle);
                 for (DeviceControllers.Incoming d : in.devices) {
                     try {
                         d.device().beforeOwnership();

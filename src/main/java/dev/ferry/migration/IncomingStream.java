@@ -5,8 +5,13 @@ import dev.ferry.qmp.EventWaiter;
 import dev.ferry.qmp.QmpEvent;
 import dev.ferry.qmp.QmpException;
 import dev.ferry.qmp.QmpTimeoutException;
+import dev.ferry.vm.QemuLog;
+import dev.ferry.vm.RunDir;
 import dev.ferry.vm.VmHandle;
+import dev.ferry.vm.VmSpec;
+import dev.ferry.vm.VtpmState;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * The destination's side of QEMU's stream: waiting until the incoming QEMU has received
@@ -18,6 +23,24 @@ final class IncomingStream {
     static final Duration ANSWER_TIMEOUT = MigrationParams.DEFAULT_STALL_TIMEOUT;
 
     private IncomingStream() {}
+
+    private static String qemuSaid(VmHandle handle) {
+        return handle.runDir() == null ? "" : QemuLog.lastWords(new RunDir(handle.runDir()).qemuLog());
+    }
+
+    /**
+     * Refuses a VM whose devices' state did not reach this host's disk once the stream is in: today
+     * the vTPM's, which swtpm may hold only in memory (see {@link VtpmState}).
+     */
+    static void checkStateOnDisk(VmSpec spec, VmHandle handle) throws Destination.NotTakenException {
+        if (handle.runDir() == null) {
+            return;
+        }
+        Optional<String> lost = VtpmState.notOnDisk(spec, new RunDir(handle.runDir()));
+        if (lost.isPresent()) {
+            throw new Destination.NotTakenException(lost.get());
+        }
+    }
 
     /** Waits for QEMU's MIGRATION event saying the stream is in (or failed), asking QEMU once per event. */
     static void awaitReceived(VmHandle handle, Duration limit) throws MigrationException {
@@ -34,13 +57,13 @@ final class IncomingStream {
                             ? "it is stopped (SIGSTOP)" : "it is hung"));
                 } catch (QmpException e) {
                     throw new Destination.NotTakenException("the incoming QEMU (pid " + handle.pid() + ") is gone: "
-                            + e.getMessage());
+                            + e.getMessage() + qemuSaid(handle));
                 }
                 if (status.equals("completed")) {
                     return;
                 }
                 if (status.equals("failed") || status.equals("cancelled")) {
-                    throw new Destination.NotTakenException("the incoming migration " + status);
+                    throw new Destination.NotTakenException("the incoming migration " + status + qemuSaid(handle));
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {

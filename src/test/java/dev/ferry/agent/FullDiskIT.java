@@ -15,6 +15,7 @@ import dev.ferry.migration.MigrationStatus;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -24,7 +25,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A destination whose data directory (state database, run directories) and images directory (copies
  * of local disks) are small file systems of their own, as docs/storage.md tells operators to set
  * them up, that fill: the images before prepare, the data directory during the local-disk copy with
- * a failure to roll back from, and the images during a copy that goes through. Whatever happens,
+ * a failure to roll back from, the images during a copy that goes through, and the run directories
+ * (where swtpm keeps a vTPM's state) before switchover. Whatever happens,
  * the VM runs on exactly one host and the destination keeps nothing of a migration that did not end
  * there. Needs root to mount the small file systems; skips saying so elsewhere.
  */
@@ -41,6 +45,12 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FullDiskIT {
     private static final String VM = "fullvm";
+    /** A guest with a vTPM and a shared disk, for the run directories' file system filling before switchover. */
+    private static final String TPM_VM = "tpmvm";
+    /** Room for the run directories (QEMU's and swtpm's files, the serial log), which get a file system of their own. */
+    private static final int RUN_MIB = 16;
+    /** A test that defines its own guest: the shared one is not started for it. */
+    private static final String OWN_GUEST = "own-guest";
     /** Room for the agent's files (SQLite's library, the database, its reserve and backups, run directories). */
     private static final int DATA_MIB = 40;
     /** Room for the copy of the 64 MiB qcow2 data disk (its allocation + 64 MiB headroom), not much more. */
@@ -51,9 +61,11 @@ class FullDiskIT {
     private Lab lab;
     private SmallDisk dataDisk;
     private SmallDisk imagesDisk;
+    private SmallDisk runDisk;
     private Api onA;
     private Api onB;
     private Path sourceImage;
+    private Path tpmImage;
 
     @BeforeAll
     void startTheLab(@TempDir Path root) throws Exception {
@@ -63,15 +75,21 @@ class FullDiskIT {
         dataDisk = data.get();
         imagesDisk = SmallDisk.mount(root.resolve(Lab.B).resolve("images"), IMAGES_MIB, whyNot)
                 .orElseThrow(() -> new IllegalStateException(whyNot[0]));
+        runDisk = SmallDisk.mount(root.resolve(Lab.B).resolve("run"), RUN_MIB, whyNot)
+                .orElseThrow(() -> new IllegalStateException(whyNot[0]));
         lab = Lab.in(root).linkProxies().fakeTool("fault", Map.of()).start();
         onA = lab.api(Lab.A);
         onB = lab.api(Lab.B);
         sourceImage = TestGuest.createDisk(root.resolve("full-data.qcow2"));
+        tpmImage = TestGuest.createDisk(root.resolve("tpm-data.qcow2"));
     }
 
     @BeforeEach
-    void guestWritesOnA() throws Exception {
+    void guestWritesOnA(TestInfo test) throws Exception {
         lab.tool().reset();
+        if (test.getTags().contains(OWN_GUEST)) {
+            return;
+        }
         if (onA.vmState(VM).equals("running")) {
             return;
         }
@@ -85,7 +103,7 @@ class FullDiskIT {
 
     @AfterEach
     void giveTheRoomBack() throws Exception {
-        for (SmallDisk disk : new SmallDisk[] {imagesDisk, dataDisk}) {
+        for (SmallDisk disk : new SmallDisk[] {runDisk, imagesDisk, dataDisk}) {
             if (disk != null) {
                 disk.unfill();
             }
@@ -103,7 +121,7 @@ class FullDiskIT {
                 lab.close();
             }
         } finally {
-            for (SmallDisk disk : new SmallDisk[] {imagesDisk, dataDisk}) {
+            for (SmallDisk disk : new SmallDisk[] {runDisk, imagesDisk, dataDisk}) {
                 if (disk != null) {
                     disk.close();
                 }
@@ -167,15 +185,85 @@ class FullDiskIT {
         assertThat(later.lastWrote()).as("the guest writes on the destination").isGreaterThanOrEqualTo(wrote + 10);
     }
 
+    /**
+     * Before the fix swtpm, unable to write the state it was handed, answered QEMU as if it had: the
+     * destination took the VM with its TPM state in memory only, and the next migration of that VM
+     * failed on both sides ("Setting the stateblob ... failed").
+     */
+    @Test
+    @Order(4)
+    @Tag(OWN_GUEST)
+    void runDirsFullBeforeSwitchover_theVtpmStateCannotBeWritten_theSourceKeepsTheVm() throws Exception {
+        for (Api api : new Api[] {onA, onB}) {
+            api.removeIfPresent(VM);
+        }
+        // The copy of the other guest's local disk stays where it migrated to; removing it is the operator's part.
+        Path leftCopy = lab.agent(Lab.B).dataDir().resolve("images").resolve(VM);
+        if (Files.exists(leftCopy)) {
+            try (Stream<Path> files = Files.walk(leftCopy)) {
+                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+        String spec = TestGuest.named(TPM_VM).disk(tpmImage).external("san0", "fault").yaml();
+        Path serial = lab.defineAndStart(Lab.A, TPM_VM, spec);
+        Map<Integer, String> pcrs = TestGuest.awaitBooted(serial, true, 10).pcrs();
+
+        lab.tool().holdAt("post-suspend");
+        String id = onA.startMigration(request(TPM_VM, Lab.B));
+        assertThat(lab.tool().awaitHeld(Duration.ofSeconds(90))).as("the migration reaches post-suspend").isTrue();
+        runDisk.fill();
+        lab.tool().release();
+        MigrationStatus done = onA.awaitMigration(id, Duration.ofMinutes(3)).as(MigrationStatus.class);
+
+        assertThat(done.report().result().wireName()).as("recovery failures: %s", done.report().recoveryFailures())
+                .isEqualTo("rolled-back");
+        assertThat(done.report().failure().message()).as("the refusal names the vTPM's state and the room")
+                .contains("vTPM's state did not reach", "tpm2-00.permall", "bytes free");
+        sourceRunsAndDestinationKeepsNothing(TPM_VM, id);
+        guestRunsWithItsPcrs(onA, TPM_VM, pcrs);
+
+        runDisk.unfill();
+        for (String[] hop : new String[][] {{Lab.A, Lab.B}, {Lab.B, Lab.A}}) {
+            Api from = lab.api(hop[0]);
+            String again = from.startMigration(request(TPM_VM, hop[1]));
+            MigrationStatus moved = from.awaitMigration(again, Duration.ofMinutes(3)).as(MigrationStatus.class);
+            assertThat(moved.report().result().wireName()).as("%s to %s once there is room: %s", hop[0], hop[1],
+                    moved.report().failure()).isEqualTo("completed");
+            guestRunsWithItsPcrs(lab.api(hop[1]), TPM_VM, pcrs);
+        }
+        onA.removeIfPresent(TPM_VM);
+    }
+
     private static MigrateRequest request() {
-        return new MigrateRequest(VM, Lab.B, false, null, null, null, null, 30L);
+        return request(VM, Lab.B);
+    }
+
+    private static MigrateRequest request(String vm, String to) {
+        return new MigrateRequest(vm, to, false, null, null, null, null, 30L);
+    }
+
+    /** The guest ticks on {@code host} and prints the PCRs it booted with: its TPM state came along whole. */
+    private static void guestRunsWithItsPcrs(Api host, String vm, Map<Integer, String> pcrs) throws Exception {
+        assertThat(host.vmState(vm)).isEqualTo("running");
+        long wrote = GuestConsole.read(host.serialLog(vm)).lastWrote();
+        // The guest prints its PCRs every 2 s; a serial log that began at the switchover shows them after the first.
+        GuestConsole later = GuestConsole.await(host.serialLog(vm), c -> c.lastWrote() >= wrote + 5 && c.pcrs().size() == 8,
+                BOOT);
+        assertThat(later.lastWrote()).as("the guest goes on writing").isGreaterThanOrEqualTo(wrote + 5);
+        assertThat(later.pcrs()).as("the PCRs the guest booted with").isEqualTo(pcrs);
     }
 
     /** The guest goes on writing on the source; the destination has no VM, process, run directory or copy, and ended the migration. */
     private void sourceRunsAndDestinationKeepsNothing(String id) throws Exception {
-        assertThat(onA.vmState(VM)).isEqualTo("running");
-        long wrote = GuestConsole.read(onA.serialLog(VM)).lastWrote();
-        GuestConsole later = GuestConsole.await(onA.serialLog(VM), c -> c.lastWrote() >= wrote + 10, BOOT);
+        sourceRunsAndDestinationKeepsNothing(VM, id);
+    }
+
+    private void sourceRunsAndDestinationKeepsNothing(String vm, String id) throws Exception {
+        assertThat(onA.vmState(vm)).isEqualTo("running");
+        long wrote = GuestConsole.read(onA.serialLog(vm)).lastWrote();
+        GuestConsole later = GuestConsole.await(onA.serialLog(vm), c -> c.lastWrote() >= wrote + 10, BOOT);
         assertThat(later.lastWrote()).as("the guest goes on writing on the source").isGreaterThanOrEqualTo(wrote + 10);
         assertThat(onB.get("/v1/vms").body().path("vms")).as("no VM on the destination").isEmpty();
         assertThat(lab.processesIn(lab.agent(Lab.B).dataDir())).as("no process left on the destination").isEmpty();
@@ -183,7 +271,8 @@ class FullDiskIT {
             Path dir = lab.agent(Lab.B).dataDir().resolve(sub);
             if (Files.exists(dir)) {
                 try (Stream<Path> left = Files.walk(dir)) {
-                    assertThat(left.filter(p -> !p.equals(dir) && !p.equals(imagesDisk.filler())))
+                    assertThat(left.filter(p -> !p.equals(dir) && !p.equals(imagesDisk.filler())
+                            && !p.equals(runDisk.filler())))
                             .as("nothing left in the destination's %s", sub).isEmpty();
                 }
             }
