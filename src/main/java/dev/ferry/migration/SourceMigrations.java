@@ -277,8 +277,9 @@ public final class SourceMigrations {
             return;
         }
         if (report.ownerUnknown()) {
-            log.error("vm '{}': left paused and recorded as migrating until the destination answers; asking it"
-                    + " again every few seconds", vm);
+            // Said as the QEMU shows it: a worker that died early may have left the guest running or gone.
+            log.error("vm '{}': recorded as migrating until the destination says who owns it ({}); asking it again"
+                    + " every few seconds", vm, describe(handle));
             return;
         }
         VmState now;
@@ -293,6 +294,17 @@ public final class SourceMigrations {
                             ? "; once it answers again, 'ferry vm resume " + vm + "' runs the guest" : "");
         }
         vms.move(vm, now == VmState.PAUSED ? VmState.PAUSED : now == VmState.RUNNING ? VmState.RUNNING : VmState.CRASHED);
+    }
+
+    private static String describe(VmHandle handle) {
+        if (!handle.isAlive()) {
+            return "its QEMU here is gone";
+        }
+        try {
+            return "its QEMU here, pid " + handle.pid() + ", is " + handle.state().wireName();
+        } catch (VmException e) {
+            return "its QEMU here, pid " + handle.pid() + ", does not answer: " + e.getMessage();
+        }
     }
 
     private MigrationRecord record(String id, String vm, String peer, Mode mode, Instant startedAt,

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.device.Mode;
 import dev.ferry.device.disk.DiskImages;
 import dev.ferry.device.disk.ImageStore;
+import dev.ferry.lab.FakeClock;
 import dev.ferry.migration.PeerProtocol.Ownership;
 import dev.ferry.proc.ProcessRunner;
 import dev.ferry.vm.VmException;

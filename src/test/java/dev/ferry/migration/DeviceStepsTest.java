@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.ferry.device.DeviceRef;
 import dev.ferry.device.Mode;
 import dev.ferry.device.Step;
+import dev.ferry.lab.FakeClock;
 import dev.ferry.migration.Fakes.Device;
 import dev.ferry.migration.Fakes.Log;
 import java.time.Duration;

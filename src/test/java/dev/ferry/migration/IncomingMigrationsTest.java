@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.device.DeviceControllers;
 import dev.ferry.device.disk.DiskImages;
+import dev.ferry.lab.FakeClock;
 import dev.ferry.migration.PeerProtocol.Ownership;
 import dev.ferry.migration.PeerProtocol.Prepared;
 import dev.ferry.migration.PeerProtocol.Switchover;

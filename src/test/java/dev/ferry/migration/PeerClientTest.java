@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.lab.FakeClock;
 import dev.ferry.migration.PeerProtocol.Ownership;
 import java.net.URI;
 import java.time.Duration;

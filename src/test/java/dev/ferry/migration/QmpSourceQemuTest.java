@@ -3,6 +3,7 @@ package dev.ferry.migration;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.lab.FakeClock;
 import dev.ferry.qmp.FakeQmpServer;
 import dev.ferry.qmp.QmpClient;
 import java.nio.file.Path;

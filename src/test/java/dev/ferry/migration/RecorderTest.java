@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
 import dev.ferry.device.Mode;
+import dev.ferry.lab.FakeClock;
 import dev.ferry.migration.MigrationReport.Failure;
 import dev.ferry.migration.MigrationReport.PhaseTiming;
 import java.time.Duration;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.device.DeviceRef;
 import dev.ferry.device.Mode;
 import dev.ferry.device.Step;
+import dev.ferry.lab.FakeClock;
 import dev.ferry.migration.Fakes.Dest;
 import dev.ferry.migration.Fakes.Device;
 import dev.ferry.migration.Fakes.Log;

@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.device.DeviceControllers;
 import dev.ferry.device.Mode;
+import dev.ferry.lab.FakeClock;
 import dev.ferry.migration.RequestException.Kind;
 import dev.ferry.vm.VmState;
 import java.nio.file.Path;

@@ -8,6 +8,7 @@ import dev.ferry.device.Mode;
 import dev.ferry.device.ToolDialect;
 import dev.ferry.device.ToolRunner;
 import dev.ferry.device.ToolSpec;
+import dev.ferry.lab.FakeClock;
 import dev.ferry.proc.ProcessRunner;
 import dev.ferry.vm.DeviceSpec;
 import dev.ferry.vm.VmSpec;

@@ -7,6 +7,7 @@ import dev.ferry.device.DeviceRef;
 import dev.ferry.device.Mode;
 import dev.ferry.device.Step;
 import dev.ferry.device.StepSequence;
+import dev.ferry.lab.FakeClock;
 import dev.ferry.migration.Fakes.Device;
 import dev.ferry.migration.Fakes.Log;
 import java.time.Duration;

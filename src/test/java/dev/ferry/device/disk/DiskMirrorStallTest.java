@@ -3,14 +3,11 @@ package dev.ferry.device.disk;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.lab.FakeClock;
 import dev.ferry.qmp.FakeQmpServer;
 import dev.ferry.qmp.QmpClient;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -32,7 +29,7 @@ class DiskMirrorStallTest {
     Path dir;
     private FakeQmpServer qemu;
     private QmpClient qmp;
-    private final MovableClock clock = new MovableClock();
+    private final FakeClock clock = new FakeClock();
     private DiskMirror mirror;
 
     @BeforeEach
@@ -118,29 +115,5 @@ class DiskMirrorStallTest {
             return e.getCause();
         }
         throw new AssertionError("expected a failure, the wait returned");
-    }
-
-    /** A clock that moves only when the test moves it. */
-    private static final class MovableClock extends Clock {
-        private volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-        synchronized void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
     }
 }

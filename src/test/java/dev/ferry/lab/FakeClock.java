@@ -1,4 +1,4 @@
-package dev.ferry.migration;
+package dev.ferry.lab;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -6,19 +6,19 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock that moves only when the test advances it. */
-final class FakeClock extends Clock {
+/** A clock that moves only when the test advances it, for unit tests of anything that reads time. */
+public final class FakeClock extends Clock {
     private volatile Instant now;
 
-    FakeClock(Instant start) {
+    public FakeClock(Instant start) {
         this.now = start;
     }
 
-    FakeClock() {
+    public FakeClock() {
         this(Instant.parse("2026-01-01T00:00:00Z"));
     }
 
-    synchronized void advance(Duration d) {
+    public synchronized void advance(Duration d) {
         now = now.plus(d);
     }
 
