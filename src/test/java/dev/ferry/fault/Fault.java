@@ -34,10 +34,9 @@ enum Fault {
             + " process is continued and the destination must be left with nothing of the migration"),
     FULL_DISK("full-disk", null, "a filler file takes every free byte of the destination's data directory (a small"
             + " tmpfs of its own, holding its state database, run directories and images); the room comes back once"
-            + " the migration ended, before the invariants are checked. Open bug (issue 10): a migration that"
-            + " follows full-disk cells was seen to fail at switchover (its incoming QEMU gone), while each"
-            + " cell passed alone; until it is fixed these cells run only with -Dferry.faultMatrix.fullDisk=true,"
-            + " after every other cell");
+            + " the migration ended, before the invariants are checked. A migration that completes on the full disk"
+            + " once left its vTPM's state in swtpm's memory only, and the next migration of the guest failed on both"
+            + " hosts; the destination now refuses a VM whose vTPM state did not reach its disk");
 
     final String label;
     /** The tool's behaviour for a tool fault, else null. */

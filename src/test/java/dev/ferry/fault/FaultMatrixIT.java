@@ -9,9 +9,13 @@ import dev.ferry.lab.Lab;
 import dev.ferry.lab.MatrixGuest;
 import dev.ferry.lab.SmallDisk;
 import dev.ferry.proc.ProcessRunner;
+import java.io.IOException;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the design's invariants. Plain {@code mvn verify} (and the {@code fault-matrix} profile, which runs
  * only this suite) runs every cell and writes {@code docs/fault-matrix.md}. For a quick look,
  * {@code -Dferry.faultMatrix=subset} runs one cell per row and column, and
- * {@code -Dferry.faultCells=row/fault,...} runs the cells named; those write target/fault-matrix-subset.md.
+ * {@code -Dferry.faultCells=row/fault,...} runs the cells named, in that order; those write
+ * target/fault-matrix-subset.md.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FaultMatrixIT {
@@ -40,11 +45,6 @@ class FaultMatrixIT {
     private static final boolean FULL = !"subset".equals(System.getProperty("ferry.faultMatrix"))
             && System.getProperty("ferry.faultCells") == null;
 
-    /**
-     * Whether the full-disk cells run: only when asked ({@code -Dferry.faultMatrix.fullDisk=true}) while
-     * the open bug in the column's legend stands.
-     */
-    private static final boolean FULL_DISK_CELLS = Boolean.getBoolean("ferry.faultMatrix.fullDisk");
 
     /** One cell per row and per column, chosen to cover the main recovery paths. */
     private static final Set<String> SUBSET = System.getProperty("ferry.faultCells") != null
@@ -88,16 +88,20 @@ class FaultMatrixIT {
     @TestFactory
     Stream<DynamicTest> matrix() {
         List<DynamicTest> tests = new ArrayList<>();
-        // The full-disk cells, when asked for, run after every other cell: a migration that follows
-        // full-disk cells can fail at switchover (an open bug, see the column's legend).
-        List<Fault> order = new ArrayList<>(List.of(Fault.values()));
-        order.remove(Fault.FULL_DISK);
+        // Row by row: every cell follows cells of every column, so what one fault leaves behind meets the next.
         List<Map.Entry<Row, Fault>> cells = new ArrayList<>();
         for (Row row : Row.values()) {
-            order.forEach(fault -> cells.add(Map.entry(row, fault)));
+            for (Fault fault : Fault.values()) {
+                cells.add(Map.entry(row, fault));
+            }
         }
-        for (Row row : Row.values()) {
-            cells.add(Map.entry(row, Fault.FULL_DISK));
+        if (System.getProperty("ferry.faultCells") != null) {
+            // Cells named on the command line run in the order named, so a sequence that breaks can be replayed.
+            List<String> named = List.of(System.getProperty("ferry.faultCells").split(","));
+            cells.sort(Comparator.comparingInt(rf -> {
+                int i = named.indexOf(rf.getKey().label + "/" + rf.getValue().label);
+                return i < 0 ? Integer.MAX_VALUE : i;
+            }));
         }
         for (Map.Entry<Row, Fault> rf : cells) {
             Row row = rf.getKey();
@@ -105,11 +109,6 @@ class FaultMatrixIT {
             Optional<String> na = FaultRun.notApplicable(row, fault);
             if (na.isEmpty() && fault == Fault.FULL_DISK && noSmallDisk != null) {
                 na = Optional.of("not run on this machine: " + noSmallDisk);
-            }
-            if (na.isEmpty() && fault == Fault.FULL_DISK && !FULL_DISK_CELLS) {
-                na = Optional.of("not run by default while an open bug stands: after full-disk cells a later migration"
-                        + " can fail at switchover; -Dferry.faultMatrix.fullDisk=true runs these cells (FullDiskIT covers"
-                        + " a full destination in every run)");
             }
             if (na.isPresent()) {
                 results.add(CellResult.notApplicable(row, fault, na.get()));
@@ -126,10 +125,21 @@ class FaultMatrixIT {
     private void cell(Row row, Fault fault) throws Exception {
         CellResult r = new FaultRun(lab, guest, disks).run(row, fault);
         results.add(r);
-        System.out.printf("fault matrix: %-13s x %-17s %6d ms  %s%n", row.label, fault.label, r.millis(), r.cell());
+        System.out.printf("fault matrix: %-13s x %-17s %6d ms  %s  (data dirs in use: %s)%n", row.label, fault.label,
+                r.millis(), r.cell(), inUse());
         if (r.status() == CellResult.Status.FAIL) {
             fail(row.label + " x " + fault.label + ": " + r.detail());
         }
+    }
+
+    /** How much of each small data directory is taken, to show what a run leaves behind as it goes. */
+    private String inUse() throws IOException {
+        List<String> out = new ArrayList<>();
+        for (Map.Entry<String, SmallDisk> d : disks.entrySet()) {
+            FileStore fs = Files.getFileStore(d.getValue().dir());
+            out.add(d.getKey() + " " + (fs.getTotalSpace() - fs.getUsableSpace()) / 1024 + " KiB");
+        }
+        return String.join(", ", out);
     }
 
     private void diskKeepsEveryRecord() throws Exception {
