@@ -131,7 +131,7 @@ public final class PathRoots {
      * {@link #existing} refuses, and when the name is taken by a symlink.
      */
     public Path toCreate(Use use, String field, Path given) throws PathRefusedException {
-        Path absolute = absolute(given);
+        Path absolute = unnormalized(given);
         Path name = absolute.getFileName();
         if (name == null || name.toString().equals("..") || name.toString().equals(".")) {
             throw new PathRefusedException(field, given, null, false, given + " names no file; give the file's"
@@ -164,7 +164,15 @@ public final class PathRoots {
     }
 
     private Path realPath(String field, Path given) throws PathRefusedException {
-        return realPath(field, given, absolute(given));
+        return realPath(field, given, unnormalized(given));
+    }
+
+    /**
+     * The path as given, made absolute but not normalized: {@code link/..} is the link target's parent,
+     * which only resolving tells; normalizing first would judge another file than the one opened.
+     */
+    private static Path unnormalized(Path given) {
+        return given.isAbsolute() ? given : given.toAbsolutePath();
     }
 
     private static Path realPath(String field, Path given, Path path) throws PathRefusedException {
