@@ -209,7 +209,7 @@ public final class PathRoots {
 
     private void requireListedDevice(String field, Path given, Path real) throws PathRefusedException {
         for (Path entry : blockDevices) {
-            Optional<Path> listed = resolvedRoot(entry);
+            Optional<Path> listed = existingReal(entry);
             if (listed.isEmpty()) {
                 continue;
             }
@@ -225,7 +225,7 @@ public final class PathRoots {
     /** Whether an entry of directory {@code dir} (e.g. {@code /dev/vg0/web1}) resolves to {@code real}. */
     private static boolean anyEntryIs(Path dir, Path real) {
         try (Stream<Path> entries = Files.list(dir)) {
-            return entries.anyMatch(e -> resolvedRoot(e).map(real::equals).orElse(false));
+            return entries.anyMatch(e -> existingReal(e).map(real::equals).orElse(false));
         } catch (IOException e) {
             return false;
         }
@@ -260,10 +260,35 @@ public final class PathRoots {
         return roots.stream().map(PathRoots::resolvedRoot).flatMap(Optional::stream).anyMatch(real::startsWith);
     }
 
-    /** A root as it resolves now; empty when it does not exist (it then holds nothing). */
-    private static Optional<Path> resolvedRoot(Path root) {
+    private static Optional<Path> existingReal(Path p) {
         try {
-            return Optional.of(root.toRealPath());
+            return Optional.of(p.toRealPath());
+        } catch (IOException | SecurityException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * A root as it resolves now. One that does not exist yet resolves through its nearest existing
+     * directory: it holds no file, but a file to be created in it (the first disk copy into
+     * {@code <dataDir>/images}) is judged where it will land.
+     */
+    private static Optional<Path> resolvedRoot(Path root) {
+        Path existing = root;
+        List<Path> below = new ArrayList<>();
+        while (existing != null && !Files.exists(existing)) {
+            below.add(0, existing.getFileName());
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            return Optional.empty();
+        }
+        try {
+            Path real = existing.toRealPath();
+            for (Path p : below) {
+                real = real.resolve(p);
+            }
+            return Optional.of(real);
         } catch (IOException | SecurityException e) {
             return Optional.empty();
         }

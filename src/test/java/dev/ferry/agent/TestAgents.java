@@ -21,6 +21,13 @@ public final class TestAgents {
                 PathRoots.of(dataDir.toAbsolutePath(), testDir, List.of(), testDir, List.of()));
     }
 
+    /** An agent whose VMs and saves may use only {@code roots}. */
+    public static AgentConfig config(Path dataDir, String host, PathRoots roots) {
+        AgentConfig c = config(dataDir, host);
+        return new AgentConfig(c.host(), c.listen(), c.port(), c.dataDir(), c.qemu(), c.swtpm(), c.tools(), c.peers(),
+                c.accel(), roots);
+    }
+
     public static Agent.Parts parts(FakeVmHost host, Clock clock) {
         return parts(host, clock, new FakeSpecs());
     }

@@ -124,13 +124,14 @@ class SpecPathsTest {
     @Test
     void check_aDiskCopyNotMadeYet_isJudgedWhereItWillBeMade() throws Exception {
         VmSpec spec = parse("  - {type: disk, id: data0, path: a.qcow2, format: qcow2}\n");
-        Path data = dir.resolve("data");
-        Files.createDirectories(data.resolve("images"));
+        Path data = Files.createDirectories(dir.resolve("data"));
         VmSpec copy = spec.withDisk("data0", data.resolve("images/web1/data0.qcow2"));
-        Files.createSymbolicLink(data.resolve("images/web2"), outside);
-        VmSpec planted = spec.withDisk("data0", data.resolve("images/web2/data0.qcow2"));
 
         SpecPaths.check(copy, roots);
+        Files.createDirectories(data.resolve("images"));
+        SpecPaths.check(copy, roots);
+        Files.createSymbolicLink(data.resolve("images/web2"), outside);
+        VmSpec planted = spec.withDisk("data0", data.resolve("images/web2/data0.qcow2"));
         assertThatThrownBy(() -> SpecPaths.confine(copy, roots)).isInstanceOfSatisfying(PathRefusedException.class,
                 e -> assertThat(e.missing()).as("confine needs the copy to exist").isTrue());
         assertThatThrownBy(() -> SpecPaths.check(planted, roots))
