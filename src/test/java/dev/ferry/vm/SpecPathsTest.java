@@ -153,4 +153,88 @@ class SpecPathsTest {
                 .doesNotContain(link.toString()).doesNotContain(outside.toString())
                 .contains("-kernel " + boot.resolve("vmlinuz")).contains("-initrd " + boot.resolve("initrd.img"));
     }
+
+    @Test
+    void confine_aQcow2WhoseBackingFileIsOutside_isRefused_namingTheImageAndItsBackingFile() throws Exception {
+        Path base = qemuImg("create", "-q", "-f", "raw", outside.resolve("base.raw").toString(), "1M");
+        Path top = qemuImg("create", "-q", "-f", "qcow2", "-b", base.toString(), "-F", "raw", images.resolve("top.qcow2").toString());
+
+        assertThatThrownBy(() -> SpecPaths.confine(disk(top, "qcow2"), roots))
+                .isInstanceOfSatisfying(PathRefusedException.class, e -> assertThat(e.resolved()).isEqualTo(base))
+                .hasMessageStartingWith("devices[0].path (the backing file of " + top + "): " + base)
+                .hasMessageContaining("is outside the storage roots");
+        SpecPaths.confine(disk(top, "raw"), roots);
+    }
+
+    @Test
+    void confine_aBackingChainInsideTheRoots_isFollowedToItsEnd() throws Exception {
+        Path base = qemuImg("create", "-q", "-f", "raw", images.resolve("base.raw").toString(), "1M");
+        Path mid = qemuImg("create", "-q", "-f", "qcow2", "-b", "base.raw", "-F", "raw", images.resolve("mid.qcow2").toString());
+        Path top = qemuImg("create", "-q", "-f", "qcow2", "-b", mid.toString(), "-F", "qcow2", images.resolve("top.qcow2").toString());
+
+        SpecPaths.confine(disk(top, "qcow2"), roots);
+
+        Files.delete(base);
+        Files.createSymbolicLink(base, outside.resolve("b.qcow2"));
+        assertThatThrownBy(() -> SpecPaths.confine(disk(top, "qcow2"), roots))
+                .hasMessageStartingWith("devices[0].path (the backing file of " + mid + "): " + base + " (resolved: "
+                        + outside.resolve("b.qcow2") + ")");
+    }
+
+    @Test
+    void confine_backingNamesThatAreNoFiles_orClimbOut_orLackAFormat_areRefused() throws Exception {
+        Files.writeString(outside.resolve("base.raw"), "raw");
+        Path json = qemuImg("create", "-q", "-f", "qcow2", images.resolve("json.qcow2").toString(), "1M");
+        qemuImg("rebase", "-q", "-u", "-b", "json:{\"driver\":\"file\",\"filename\":\"/etc/hostname\"}", "-F", "raw",
+                json.toString());
+        Path relative = qemuImg("create", "-q", "-f", "qcow2", images.resolve("rel.qcow2").toString(), "1M");
+        qemuImg("rebase", "-q", "-u", "-b", "../elsewhere/base.raw", "-F", "raw", relative.toString());
+        Path dataFile = qemuImg("create", "-q", "-f", "qcow2", "-o", "data_file=" + outside.resolve("data.raw"),
+                images.resolve("data.qcow2").toString(), "1M");
+        Files.writeString(images.resolve("base.raw"), "raw, not qcow2");
+        Path unformatted = withBackingNameOnly(qemuImg("create", "-q", "-f", "qcow2", "-o", "compat=0.10",
+                images.resolve("probe.qcow2").toString(), "1M"), "base.raw");
+
+        assertThatThrownBy(() -> SpecPaths.confine(disk(json, "qcow2"), roots))
+                .hasMessageContaining("would open through a protocol or a json: description");
+        assertThatThrownBy(() -> SpecPaths.confine(disk(relative, "qcow2"), roots))
+                .hasMessageContaining("(resolved: " + outside.resolve("base.raw") + ") is outside the storage roots");
+        assertThatThrownBy(() -> SpecPaths.confine(disk(dataFile, "qcow2"), roots))
+                .hasMessageStartingWith("devices[0].path (the data file of " + dataFile + "): ");
+        assertThatThrownBy(() -> SpecPaths.confine(disk(unformatted, "qcow2"), roots))
+                .hasMessageContaining("without a format, and it is no qcow2 image");
+    }
+
+    private VmSpec disk(Path image, String format) throws SpecException {
+        return VmSpecParser.parse("name: web1\nmemoryMiB: 64\ndevices:\n  - {type: disk, id: d0, path: \"" + image
+                + "\", format: " + format + "}\n", images);
+    }
+
+    /** Runs qemu-img; returns its last argument that names a file (the image it made or changed). */
+    private static Path qemuImg(String... args) throws Exception {
+        dev.ferry.proc.ProcResult r = new dev.ferry.proc.ProcessRunner().run(dev.ferry.proc.Command.of(
+                java.util.stream.Stream.concat(java.util.stream.Stream.of("qemu-img"), java.util.Arrays.stream(args)).toList())
+                .timeout(java.time.Duration.ofSeconds(30)));
+        assertThat(r.ok()).as(r.describe()).isTrue();
+        for (int i = args.length - 1; i >= 0; i--) {
+            if (args[i].startsWith("/")) {
+                return Path.of(args[i]);
+            }
+        }
+        throw new IllegalArgumentException("no file among " + List.of(args));
+    }
+
+    /**
+     * A version 2 qcow2 image given a backing file name and no format, as images made before QEMU
+     * required the format are; today's qemu-img refuses to write one.
+     */
+    private static Path withBackingNameOnly(Path image, String name) throws Exception {
+        byte[] bytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(image, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(bytes), 1024);
+            java.nio.ByteBuffer fields = java.nio.ByteBuffer.allocate(12).putLong(1024).putInt(bytes.length).flip();
+            ch.write(fields, 8);
+        }
+        return image;
+    }
 }
