@@ -10,6 +10,7 @@ import dev.ferry.device.ToolRunner;
 import dev.ferry.device.disk.DiskImages;
 import dev.ferry.migration.Migrations;
 import dev.ferry.proc.ProcessRunner;
+import dev.ferry.vm.PathRoots;
 import dev.ferry.vm.QemuHost;
 import dev.ferry.vm.VmHost;
 import dev.ferry.vm.VmSpecParser;
@@ -105,6 +106,7 @@ public final class Agent implements AutoCloseable {
         Migrations migrations = null;
         try {
             requireStateForRunDirectories(config);
+            prepareRoots(config);
             store = StateStore.open(config.databaseFile());
             store.backup();
             EventBus events = new EventBus();
@@ -114,7 +116,7 @@ public final class Agent implements AutoCloseable {
             reconciler.atStart();
             HostFacts host = HostFacts.probe(config, parts.versions(), parts.resources());
             AgentService service = new AgentService(vms, parts.vmHost(), leases, parts.specs(), config.dataDir(),
-                    parts.clock(), host);
+                    parts.clock(), host, config.roots());
             migrations = migrations(config, parts, vms, leases, store);
             migrations.recoverAtStart();
             http = HttpApi.create(service, migrations, events).start(config.listen(), config.port());
@@ -165,6 +167,28 @@ public final class Agent implements AutoCloseable {
                 + " running in the run directories");
     }
 
+    /**
+     * Makes the saves directory every agent has, so that a save into {@code <dataDir>/saves} works out
+     * of the box, and says which roots do not exist yet: they hold nothing until they do.
+     */
+    private static void prepareRoots(AgentConfig config) {
+        Path saves = PathRoots.savesDir(config.dataDir());
+        try {
+            Files.createDirectories(saves);
+        } catch (IOException e) {
+            throw new AgentStartException("cannot create " + saves + ": " + e.getMessage() + "; check dataDir's"
+                    + " permissions", e);
+        }
+        PathRoots roots = config.roots();
+        Map<String, List<Path>> named = Map.of("storage", roots.storage(), "boot", roots.boot(), "saves", roots.saves(),
+                "blockDevices", roots.blockDevices());
+        named.forEach((key, paths) -> paths.stream()
+                .filter(p -> !Files.exists(p) && !p.equals(PathRoots.imagesDir(config.dataDir())))
+                .forEach(p -> log.warn("{} lists {}, which does not exist: VMs can use nothing there until it does",
+                        key, p)));
+        log.info("VMs may use {}", roots);
+    }
+
     /** The size of {@code file}; 0 when it does not exist. */
     private static long sizeOf(Path file) {
         try {
@@ -194,7 +218,7 @@ public final class Agent implements AutoCloseable {
                 config.dataDir().resolve("images"), config.dataDir().resolve("logs"),
                 new DeviceControllers(ToolSpecs.of(config.tools()), new ToolRunner(runner)), new DiskImages(runner),
                 parts.vmHost(), new AgentVms(vms, leases, parts.specs(), parts.resources()), store, parts.clock(),
-                ApiJson.lenient()));
+                ApiJson.lenient(), config.roots()));
     }
 
     /**

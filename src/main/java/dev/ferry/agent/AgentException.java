@@ -18,6 +18,8 @@ public class AgentException extends RuntimeException {
         INVALID,
         /** The VM spec in the request does not validate; the message names the field. */
         INVALID_SPEC,
+        /** A host path the request names lies outside the roots this host lets VMs use; the message names them. */
+        PATH_NOT_ALLOWED,
         /** The VM runtime failed while carrying the request out. */
         FAILED,
         /** A destination that did not take a migrating VM, and never will: the source still owns it. */

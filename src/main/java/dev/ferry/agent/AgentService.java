@@ -2,7 +2,10 @@ package dev.ferry.agent;
 
 import dev.ferry.agent.api.DefineVmRequest;
 import dev.ferry.agent.store.VmRecord;
+import dev.ferry.vm.PathRefusedException;
+import dev.ferry.vm.PathRoots;
 import dev.ferry.vm.SpecException;
+import dev.ferry.vm.SpecPaths;
 import dev.ferry.vm.VmException;
 import dev.ferry.vm.VmHandle;
 import dev.ferry.vm.VmHost;
@@ -33,9 +36,11 @@ public final class AgentService {
     private final Path defaultBaseDir;
     private final Clock clock;
     private final HostFacts hostFacts;
+    private final PathRoots roots;
 
     AgentService(VmTable vms, VmHost vmHost, JobLeases leases, SpecReader specs, Path defaultBaseDir,
-                 Clock clock, HostFacts hostFacts) {
+                 Clock clock, HostFacts hostFacts, PathRoots roots) {
+        this.roots = roots;
         this.vms = vms;
         this.vmHost = vmHost;
         this.leases = leases;
@@ -55,6 +60,7 @@ public final class AgentService {
         }
         Path baseDir = baseDir(request.baseDir());
         VmSpec spec = parse(request.spec(), baseDir, "invalid spec");
+        confined(spec);
         String name = spec.name();
         try (JobLeases.Lease lease = leases.acquire(name, "define")) {
             if (vms.store().findVm(name).isPresent()) {
@@ -90,6 +96,19 @@ public final class AgentService {
         }
     }
 
+    /**
+     * The spec with every host path resolved inside this host's roots, which is what QEMU is given;
+     * a path outside them is refused (403), a missing one is the spec's mistake (400).
+     */
+    private VmSpec confined(VmSpec spec) {
+        try {
+            return SpecPaths.confine(spec, roots);
+        } catch (PathRefusedException e) {
+            throw new AgentException(e.missing() ? AgentException.Kind.INVALID_SPEC : AgentException.Kind.PATH_NOT_ALLOWED,
+                    "vm '" + spec.name() + "': " + e.getMessage(), e);
+        }
+    }
+
     public List<VmInfo> list() {
         return vms.store().listVms().stream().map(this::info).toList();
     }
@@ -103,13 +122,15 @@ public final class AgentService {
             VmRecord vm = vms.record(name);
             vm.state().checkTransition(name, VmState.STARTING);
             VmSpec spec = parse(vm.specYaml(), Path.of(vm.baseDir()), "vm '" + name + "': its recorded spec no longer parses");
+            // Checked again at every start: the files, their links and the roots may have changed since definition.
+            VmSpec runnable = confined(spec);
             if (vm.state() == VmState.CRASHED) {
                 cleanUp(name);
             }
             vms.move(name, VmState.STARTING);
             VmHandle handle;
             try {
-                handle = vmHost.start(spec);
+                handle = vmHost.start(runnable);
             } catch (VmException e) {
                 cleanUp(name);
                 vms.move(name, VmState.CRASHED);

@@ -8,6 +8,7 @@ import dev.ferry.agent.api.DefineVmRequest;
 import dev.ferry.agent.api.MigrateRequest;
 import dev.ferry.agent.config.AgentConfig;
 import dev.ferry.agent.config.ConfigException;
+import dev.ferry.guest.GuestArtifacts;
 import dev.ferry.guest.GuestBuildException;
 import dev.ferry.guest.GuestConsole;
 import dev.ferry.guest.GuestKit;
@@ -86,14 +87,18 @@ final class DemoCommand implements Callable<Integer> {
     private int run(Path root, ProcessRunner runner, PrintWriter out) throws Exception {
         say(out, "building the test guest (kernel and initramfs, cached after the first run)");
         DemoGuest guest;
+        GuestArtifacts kit;
         try {
-            guest = DemoGuest.create(root, GuestKit.inUserCache(runner).build(), runner, sharedDisk);
+            kit = GuestKit.inUserCache(runner).build();
+            guest = DemoGuest.create(root, kit, runner, sharedDisk);
         } catch (GuestBuildException e) {
             throw new CliFailure(CliFailure.AGENT_ERROR, "cannot build the test guest: " + e.getMessage(), e);
         }
         int portA = freePort();
         int portB = freePort();
-        try (Agent a = agent(root, "host-a", portA, "host-b", portB); Agent b = agent(root, "host-b", portB, "host-a", portA)) {
+        Path boot = kit.kernel().getParent();
+        try (Agent a = agent(root, boot, "host-a", portA, "host-b", portB);
+             Agent b = agent(root, boot, "host-b", portB, "host-a", portA)) {
             say(out, "agents: host-a at " + a.url() + ", host-b at " + b.url() + "; data disk "
                     + (sharedDisk ? "on storage both share" : "local to host-a, copied live to host-b"));
             AgentClient onA = new AgentClient(a.url());
@@ -173,12 +178,17 @@ final class DemoCommand implements Callable<Integer> {
         return o;
     }
 
-    private static Agent agent(Path root, String host, int port, String peer, int peerPort)
+    /**
+     * One of the demo's agents: its VMs may use the demo's directory (where the data disk is; the agents'
+     * data directories under it stay theirs) and boot the test guest's kernel from the kit's cache.
+     */
+    private static Agent agent(Path root, Path boot, String host, int port, String peer, int peerPort)
             throws IOException, ConfigException {
         Path data = Files.createDirectories(root.resolve(host));
         Path config = data.resolve("agent.yaml");
         Files.writeString(config, String.join("\n", "host: " + host, "listen: 127.0.0.1", "port: " + port,
-                "dataDir: " + data, "peers:", "  " + peer + ": http://127.0.0.1:" + peerPort, ""));
+                "dataDir: " + data, "storage: [\"" + root + "\"]", "boot: [\"" + boot + "\"]",
+                "peers:", "  " + peer + ": http://127.0.0.1:" + peerPort, ""));
         return Agent.start(AgentConfig.load(config));
     }
 

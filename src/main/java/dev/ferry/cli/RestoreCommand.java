@@ -11,7 +11,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "restore", mixinStandardHelpOptions = true,
         description = "Bring back a VM that 'ferry save' wrote, with its devices and vTPM state; it ends running.")
 final class RestoreCommand extends ClientCommand {
-    @Parameters(paramLabel = "FILE", description = "The save file, on the agent's host.")
+    @Parameters(paramLabel = "FILE", description = "The save file, on the agent's host, in one of its saves directories.")
     Path file;
 
     @Option(names = "--host", paramLabel = "URL",

@@ -25,7 +25,8 @@ final class SaveCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "VM", description = "The VM to save.")
     String vm;
 
-    @Parameters(index = "1", paramLabel = "FILE", description = "Where to save it, on the agent's host.")
+    @Parameters(index = "1", paramLabel = "FILE", description = "Where to save it, on the agent's host: a new file in one of the agent's saves"
+            + " directories (<dataDir>/saves, and those its configuration lists under saves).")
     Path file;
 
     SaveCommand(CliEnv env) {

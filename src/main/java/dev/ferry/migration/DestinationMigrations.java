@@ -6,7 +6,10 @@ import dev.ferry.migration.PeerProtocol.Prepared;
 import dev.ferry.migration.PeerProtocol.Switchover;
 import dev.ferry.migration.RequestException.Kind;
 import dev.ferry.qmp.QmpException;
+import dev.ferry.vm.PathRefusedException;
+import dev.ferry.vm.PathRoots;
 import dev.ferry.vm.SpecException;
+import dev.ferry.vm.SpecPaths;
 import dev.ferry.vm.VmException;
 import dev.ferry.vm.VmHandle;
 import dev.ferry.vm.VmHost;
@@ -33,9 +36,12 @@ public final class DestinationMigrations {
     private final IncomingMigrations incoming;
     private final VmHost runtime;
     private final HostVms vms;
+    private final PathRoots roots;
 
-    public DestinationMigrations(IncomingMigrations incoming, VmHost runtime, HostVms vms) {
+    /** @param roots where save files may be restored from, and what the restored VM may use */
+    public DestinationMigrations(IncomingMigrations incoming, VmHost runtime, HostVms vms, PathRoots roots) {
         this.incoming = incoming;
+        this.roots = roots;
         this.runtime = runtime;
         this.vms = vms;
     }
@@ -53,6 +59,9 @@ public final class DestinationMigrations {
         } catch (MigrationException e) {
             if (e.getCause() instanceof SpecException) {
                 throw new RequestException(Kind.INVALID_SPEC, e.getMessage(), e);
+            }
+            if (e.getCause() instanceof PathRefusedException refused) {
+                throw new RequestException(refused.missing() ? Kind.INVALID_SPEC : Kind.PATH_NOT_ALLOWED, e.getMessage(), e);
             }
             throw new RequestException(Kind.FAILED, e.getMessage(), e);
         }
@@ -86,7 +95,8 @@ public final class DestinationMigrations {
         if (file == null || !Path.of(file).isAbsolute()) {
             throw new RequestException(Kind.INVALID, "file: give the absolute path of a file 'ferry save' wrote");
         }
-        Path path = Path.of(file);
+        // Read and handed to QEMU as resolved: a file swapped for a link after this check is not what gets read.
+        Path path = confined(() -> roots.existing(PathRoots.Use.SAVE, "file", Path.of(file)), Kind.INVALID, "");
         SaveFile.Contents saved;
         VmSpec spec;
         try {
@@ -101,6 +111,8 @@ public final class DestinationMigrations {
                     + e.getMessage(), e);
         }
         String name = spec.name();
+        VmSpec runnable = confined(() -> SpecPaths.confine(spec, roots), Kind.INVALID_SPEC,
+                "the saved vm '" + name + "': ");
         try (HostVms.Lease lease = vms.lease(name, "restore from " + path)) {
             if (vms.defined(name) && vms.state(name).hasProcess()) {
                 throw new RequestException(Kind.CONFLICT, "vm '" + name + "' is " + vms.state(name).wireName()
@@ -112,7 +124,7 @@ public final class DestinationMigrations {
             vms.move(name, VmState.STARTING);
             VmHandle handle;
             try {
-                handle = startRestore(spec, path, saved.streamOffset());
+                handle = startRestore(runnable, path, saved.streamOffset());
             } catch (MigrationException e) {
                 vms.move(name, VmState.CRASHED);
                 throw new RequestException(Kind.FAILED, e.getMessage(), e);
@@ -128,6 +140,19 @@ public final class DestinationMigrations {
             vms.move(name, VmState.RUNNING);
             log.info("vm '{}' restored from {}", name, path);
             return name;
+        }
+    }
+
+    private interface PathCheck<T> {
+        T run() throws PathRefusedException;
+    }
+
+    /** A path check's result; its refusal as a request error: 403, or {@code ifMissing} when nothing is there. */
+    private static <T> T confined(PathCheck<T> check, Kind ifMissing, String prefix) {
+        try {
+            return check.run();
+        } catch (PathRefusedException e) {
+            throw new RequestException(e.missing() ? ifMissing : Kind.PATH_NOT_ALLOWED, prefix + e.getMessage(), e);
         }
     }
 

@@ -15,7 +15,10 @@ import dev.ferry.migration.PeerProtocol.Prepared;
 import dev.ferry.migration.PeerProtocol.Switchover;
 import dev.ferry.proc.Processes;
 import dev.ferry.qmp.QmpException;
+import dev.ferry.vm.PathRefusedException;
+import dev.ferry.vm.PathRoots;
 import dev.ferry.vm.SpecException;
+import dev.ferry.vm.SpecPaths;
 import dev.ferry.vm.VmException;
 import dev.ferry.vm.VmHandle;
 import dev.ferry.vm.VmHost;
@@ -51,6 +54,7 @@ public final class IncomingMigrations {
     private final String migrationAddress;
     private final Clock clock;
     private final ImageStore images;
+    private final PathRoots roots;
     private final Map<String, Incoming> incoming = new ConcurrentHashMap<>();
     /** Migrations aborted before their prepare ran here: a prepare that arrives late must not start them. */
     private final RecentIds abortedUnprepared = new RecentIds(1000);
@@ -83,9 +87,12 @@ public final class IncomingMigrations {
      * @param runtime          starts the incoming QEMU
      * @param migrationAddress the address this host's QEMU and NBD exports listen on
      * @param imagesRoot       where copies of local disks go, one directory per VM
+     * @param roots            the directories whose files VMs may use here; every path of an incoming VM must be inside
      */
     public IncomingMigrations(VmHost runtime, HostVms vms, MigrationStore store, DeviceControllers controllers,
-                              String migrationAddress, Clock clock, DiskImages images, Path imagesRoot) {
+                              String migrationAddress, Clock clock, DiskImages images, Path imagesRoot,
+                              PathRoots roots) {
+        this.roots = roots;
         this.runtime = runtime;
         this.vms = vms;
         this.store = store;
@@ -121,7 +128,13 @@ public final class IncomingMigrations {
             return blockers;
         }
         List<DeviceControllers.Incoming> devices = controllers.bindIncoming(source, req.localDisks(), images);
-        vms.admissionBlockers(IncomingSpec.placed(source, devices)).forEach(b -> blockers.add(new Blocker("destination", null, b)));
+        VmSpec placed = IncomingSpec.placed(source, devices);
+        try {
+            SpecPaths.check(placed, roots);
+        } catch (PathRefusedException e) {
+            blockers.add(new Blocker("destination", deviceOf(e.field()), e.getMessage()));
+        }
+        vms.admissionBlockers(placed).forEach(b -> blockers.add(new Blocker("destination", null, b)));
         for (DeviceControllers.Incoming d : devices) {
             d.device().check().forEach(why -> blockers.add(new Blocker("destination", d.ref().describe(), why)));
         }
@@ -169,6 +182,11 @@ public final class IncomingMigrations {
         VmSpec source = parsedSourceSpec(req);
         List<DeviceControllers.Incoming> devices = controllers.bindIncoming(source, req.localDisks(), images);
         VmSpec spec = IncomingSpec.placed(source, devices);
+        try {
+            SpecPaths.check(spec, roots);
+        } catch (PathRefusedException e) {
+            throw new MigrationException("vm '" + spec.name() + "': " + e.getMessage(), e);
+        }
         Instant now = clock.instant();
         store.saveMigration(new MigrationRecord(req.migrationId(), spec.name(), Role.DESTINATION, req.sourceHost(),
                 Mode.LIVE, null, null, now, now));
@@ -182,7 +200,8 @@ public final class IncomingMigrations {
             for (DeviceControllers.Incoming d : devices) {
                 d.device().prepare();
             }
-            in.handle = runtime.startIncoming(spec);
+            // QEMU gets the paths as they resolve now that the copies exist, not as the spec spells them.
+            in.handle = runtime.startIncoming(SpecPaths.confine(spec, roots));
             in.handle.qmp().execute("migrate-set-capabilities", Map.of("capabilities",
                     List.of(Map.of("capability", "events", "state", true))), Duration.ofSeconds(10));
             in.handle.qmp().execute("migrate-incoming", Map.of("uri", "tcp:" + migrationAddress + ":0"),
@@ -191,7 +210,7 @@ public final class IncomingMigrations {
                     in.handle.pid());
             in.go(DestinationState.PREPARED);
             return in.prepared;
-        } catch (VmException | QmpException | DeviceException | RuntimeException e) {
+        } catch (VmException | QmpException | DeviceException | PathRefusedException | RuntimeException e) {
             List<String> problems = tearDown(in);
             in.go(DestinationState.ABORTED);
             incoming.remove(req.migrationId());

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.device.DeviceControllers;
 import dev.ferry.device.disk.DiskImages;
 import dev.ferry.device.disk.ImageStore;
+import dev.ferry.vm.PathRoots;
 import dev.ferry.vm.VmHost;
 import java.net.URI;
 import java.nio.file.Path;
@@ -38,10 +39,11 @@ public final class Migrations implements AutoCloseable {
      * @param migrationAddress the address this host's incoming QEMUs and NBD exports listen on
      * @param imagesRoot       where copies of incoming local disks go
      * @param keptLogs         where the serial logs of VMs that left this host are kept
+     * @param roots            the directories whose files VMs and save files may use here
      */
     public record Setup(String host, Map<String, URI> peers, String migrationAddress, Path imagesRoot, Path keptLogs,
                         DeviceControllers devices, DiskImages images, VmHost runtime, HostVms vms,
-                        MigrationStore store, Clock clock, ObjectMapper json) {}
+                        MigrationStore store, Clock clock, ObjectMapper json, PathRoots roots) {}
 
     private final SourceMigrations source;
     private final DestinationMigrations destination;
@@ -61,10 +63,10 @@ public final class Migrations implements AutoCloseable {
         sourceRecovery = new SourceRecovery(s.host(), s.vms(), s.store(), peers, s.devices(), s.keptLogs(), s.clock(),
                 s.json(), retries, steps);
         source = new SourceMigrations(s.host(), s.vms(), s.store(), peers, s.devices(), s.images(), s.keptLogs(),
-                s.clock(), s.json(), workers, steps, sourceRecovery);
+                s.clock(), s.json(), workers, steps, sourceRecovery, s.roots());
         IncomingMigrations incoming = new IncomingMigrations(s.runtime(), s.vms(), s.store(), s.devices(),
-                s.migrationAddress(), s.clock(), s.images(), s.imagesRoot());
-        destination = new DestinationMigrations(incoming, s.runtime(), s.vms());
+                s.migrationAddress(), s.clock(), s.images(), s.imagesRoot(), s.roots());
+        destination = new DestinationMigrations(incoming, s.runtime(), s.vms(), s.roots());
         destinationRecovery = new DestinationRecovery(s.runtime(), s.vms(), s.store(),
                 new ImageStore(s.images(), s.imagesRoot(), s.migrationAddress()), s.clock());
     }

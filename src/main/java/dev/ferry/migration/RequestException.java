@@ -16,6 +16,8 @@ public final class RequestException extends RuntimeException {
         INVALID,
         /** The VM spec does not validate; the message names the field. */
         INVALID_SPEC,
+        /** A host path the request or its spec names lies outside the roots this host lets VMs use. */
+        PATH_NOT_ALLOWED,
         /** QEMU or a backend failed while carrying the request out. */
         FAILED,
         /** A destination that did not take a migrating VM, and never will: the source still owns it. */

@@ -7,6 +7,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 
 /**
@@ -26,11 +27,16 @@ public final class SaveFile {
 
     private SaveFile() {}
 
-    /** Writes the magic, header and spec; QEMU's stream is appended after them. */
+    /**
+     * Writes the magic, header and spec into a new {@code file}; QEMU's stream is appended after them.
+     * A leftover of an earlier attempt is removed first (a link itself, never what it points to), and
+     * the file is created exclusively, so a link planted in between makes this fail instead of writing through it.
+     */
     static void writeHead(Path file, String vm, String uuid, String spec, Instant now) throws IOException {
         byte[] specBytes = spec.getBytes(StandardCharsets.UTF_8);
         Header header = new Header(vm, uuid, now, specBytes.length);
-        try (OutputStream out = Files.newOutputStream(file)) {
+        Files.deleteIfExists(file);
+        try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             out.write((MAGIC + "\n").getBytes(StandardCharsets.US_ASCII));
             out.write(JSON.writeValueAsBytes(header));
             out.write('\n');

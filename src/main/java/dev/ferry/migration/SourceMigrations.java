@@ -13,6 +13,8 @@ import dev.ferry.device.disk.DiskImages;
 import dev.ferry.migration.MigrationReport.Failure;
 import dev.ferry.migration.RequestException.Kind;
 import dev.ferry.vm.DeviceSpec;
+import dev.ferry.vm.PathRefusedException;
+import dev.ferry.vm.PathRoots;
 import dev.ferry.vm.VmException;
 import dev.ferry.vm.VmHandle;
 import dev.ferry.vm.VmSpec;
@@ -57,6 +59,7 @@ public final class SourceMigrations {
     private final ExecutorService workers;
     private final MigrationCoordinator coordinator;
     private final SourceRecovery recovery;
+    private final PathRoots roots;
     private final Map<String, Live> live = new ConcurrentHashMap<>();
 
     /** A migration that is running now. */
@@ -110,11 +113,13 @@ public final class SourceMigrations {
     /**
      * @param keptLogs where the serial logs of VMs that left this host are kept
      * @param workers  runs each migration; {@code steps} runs device steps concurrently
+     * @param roots    where save files may be written
      */
     public SourceMigrations(String host, HostVms vms, MigrationStore store, Peers peers, DeviceControllers devices,
                             DiskImages images, Path keptLogs, Clock clock, ObjectMapper json, ExecutorService workers,
-                            ExecutorService steps, SourceRecovery recovery) {
+                            ExecutorService steps, SourceRecovery recovery, PathRoots roots) {
         this.recovery = recovery;
+        this.roots = roots;
         this.host = host;
         this.vms = vms;
         this.store = store;
@@ -160,11 +165,12 @@ public final class SourceMigrations {
     /** Starts saving the VM into a file; the VM ends stopped, its definition kept. */
     public MigrationStatus save(String vm, String file) {
         require(file, "file", "give the absolute path of the file to save into");
-        Path path = Path.of(file);
-        if (!path.isAbsolute()) {
+        Path given = Path.of(file);
+        if (!given.isAbsolute()) {
             throw new RequestException(Kind.INVALID, "file: '" + file + "' is not an absolute path");
         }
         VmSpec spec = vms.spec(vm);
+        Path path = saveTarget(given);
         String id = newId();
         HostVms.Lease lease = vms.lease(vm, "save " + id + " to " + path);
         try {
@@ -176,6 +182,15 @@ public final class SourceMigrations {
         } catch (RuntimeException e) {
             lease.close();
             throw e;
+        }
+    }
+
+    /** Where the save goes: resolved inside a saves root, so that what is written is what was checked. */
+    private Path saveTarget(Path given) {
+        try {
+            return roots.toCreate(PathRoots.Use.SAVE, "file", given);
+        } catch (PathRefusedException e) {
+            throw new RequestException(e.missing() ? Kind.INVALID : Kind.PATH_NOT_ALLOWED, e.getMessage(), e);
         }
     }
 

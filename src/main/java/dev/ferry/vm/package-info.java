@@ -10,6 +10,12 @@
  * daemonized so the VM outlives the agent, then a QMP connection. The resulting
  * {@link dev.ferry.vm.VmHandle} ({@code QemuVm}) drives QEMU over QMP and notices when it dies.
  *
+ * <p>Host paths are confined: {@link dev.ferry.vm.PathRoots} holds the directories whose files VMs
+ * and save files may use and judges a path by what it resolves to; {@link dev.ferry.vm.SpecPaths}
+ * applies it to every path of a spec (a qcow2 disk's backing files too, read by {@code Qcow2Header})
+ * and returns the spec with resolved paths, which is the one handed to {@code QemuHost}, so that what
+ * QEMU opens is what was checked. Callers (the agent, migrations) confine before every start.
+ *
  * <p>Each VM's {@link dev.ferry.vm.RunDir} holds its pidfiles, sockets, serial log and swtpm
  * state; a pid read from a pidfile is trusted only if that process's argv names the same pidfile.
  * {@link dev.ferry.vm.VmState} is the lifecycle table that callers (the agent, migrations) follow.

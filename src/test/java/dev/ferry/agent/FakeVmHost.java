@@ -24,6 +24,8 @@ public final class FakeVmHost implements VmHost {
     /** VMs whose "QEMU" is alive, by name; survives agents, like real processes do. */
     final Map<String, FakeHandle> alive = new ConcurrentHashMap<>();
     final List<String> cleanedUp = new CopyOnWriteArrayList<>();
+    /** Every spec a start was given, in order: what QEMU would have been told to open. */
+    final List<VmSpec> started = new CopyOnWriteArrayList<>();
     final Set<String> failStart = ConcurrentHashMap.newKeySet();
     volatile boolean failReattach;
     /** When set, a stop counts this down once it began and waits for {@link #releaseStop}. */
@@ -39,6 +41,7 @@ public final class FakeVmHost implements VmHost {
         if (failStart.contains(spec.name())) {
             throw new VmException("vm '" + spec.name() + "': qemu exited at start: boom");
         }
+        started.add(spec);
         FakeHandle h = new FakeHandle(spec.name(), pids.incrementAndGet());
         alive.put(spec.name(), h);
         return h;

@@ -1,6 +1,7 @@
 package dev.ferry.lab;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.guest.GuestKit;
 import dev.ferry.proc.Command;
 import dev.ferry.proc.ProcResult;
 import dev.ferry.proc.ProcessRunner;
@@ -185,6 +186,10 @@ public final class Lab implements AutoCloseable {
         if (ACCEL != null) {
             lines.add("accel: " + ACCEL);
         }
+        // The tests' disks and save files live in the lab's root; the test guest boots from the kit's cache.
+        lines.add("storage: [\"" + root + "\"]");
+        lines.add("saves: [\"" + root + "\"]");
+        lines.add("boot: [\"" + GuestKit.inUserCache(runner).cacheDir() + "\"]");
         lines.add("peers:");
         peers.forEach((peer, url) -> lines.add("  " + peer + ": " + url));
         if (!tools.isEmpty()) {

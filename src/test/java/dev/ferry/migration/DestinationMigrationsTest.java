@@ -1,5 +1,6 @@
 package dev.ferry.migration;
 
+import dev.ferry.vm.PathRoots;
 import static dev.ferry.migration.IncomingMigrationsTest.request;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -32,8 +33,8 @@ class DestinationMigrationsTest {
     void setUp() {
         runtime = new RecordingVmHost(dir);
         IncomingMigrations incoming = new IncomingMigrations(runtime, vms, store, new DeviceControllers(Map.of(), null),
-                "127.0.0.1", new FakeClock(), new DiskImages(new ProcessRunner()), dir.resolve("images"));
-        destination = new DestinationMigrations(incoming, runtime, vms);
+                "127.0.0.1", new FakeClock(), new DiskImages(new ProcessRunner()), dir.resolve("images"), Fakes.roots(dir));
+        destination = new DestinationMigrations(incoming, runtime, vms, Fakes.roots(dir));
     }
 
     @AfterEach

@@ -9,6 +9,8 @@ import dev.ferry.device.Verdict;
 import dev.ferry.migration.MigrationReport.Blocker;
 import dev.ferry.migration.PeerProtocol.Prepared;
 import dev.ferry.migration.PeerProtocol.Switchover;
+import dev.ferry.vm.PathRoots;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -20,6 +22,12 @@ import java.util.function.Consumer;
 /** Scriptable stand-ins for the coordinator's collaborators; they record what was asked of them. */
 final class Fakes {
     private Fakes() {}
+
+    /** Roots under which a test's whole directory is storage and saves, its data directory {@code dir/data}. */
+    static PathRoots roots(Path dir) {
+        Path abs = dir.toAbsolutePath();
+        return PathRoots.of(abs.resolve("data"), List.of(abs), List.of(), List.of(abs), List.of());
+    }
 
     /** Everything every fake did, in order, as short strings such as {@code recover d1 pre-suspend}. */
     static final class Log {

@@ -12,6 +12,7 @@ import dev.ferry.migration.PeerProtocol.Prepared;
 import dev.ferry.migration.PeerProtocol.Switchover;
 import dev.ferry.proc.ProcessRunner;
 import dev.ferry.vm.VmException;
+import dev.ferry.vm.PathRoots;
 import dev.ferry.vm.VmSpec;
 import dev.ferry.vm.VmState;
 import java.nio.charset.StandardCharsets;
@@ -54,7 +55,7 @@ class IncomingMigrationsTest {
     /** This host's incoming migrations, as a (re)started agent makes them. */
     private IncomingMigrations incoming() {
         return new IncomingMigrations(runtime, vms, store, new DeviceControllers(Map.of(), null), "127.0.0.1", clock,
-                new DiskImages(new ProcessRunner()), dir.resolve("images"));
+                new DiskImages(new ProcessRunner()), dir.resolve("images"), Fakes.roots(dir));
     }
 
     static VmSpec spec(String name) {

@@ -10,6 +10,7 @@ import dev.ferry.proc.Command;
 import dev.ferry.proc.ProcessRunner;
 import dev.ferry.vm.QemuHost;
 import dev.ferry.vm.VmHandle;
+import dev.ferry.vm.PathRoots;
 import dev.ferry.vm.VmSpec;
 import dev.ferry.vm.VmSpecParser;
 import dev.ferry.vm.VmState;
@@ -78,7 +79,7 @@ class QemuMigrationIT {
     private IncomingMigrations incoming() {
         DeviceControllers controllers = new DeviceControllers(Map.of(), new ToolRunner(runner));
         return new IncomingMigrations(destHost, destVms, new MemoryStore(), controllers, "127.0.0.1",
-                Clock.systemUTC(), new dev.ferry.device.disk.DiskImages(runner), dir.resolve("b-images"));
+                Clock.systemUTC(), new dev.ferry.device.disk.DiskImages(runner), dir.resolve("b-images"), Fakes.roots(dir));
     }
 
     private static PeerProtocol.Request request(MigrationPlan plan, VmSpec spec) {

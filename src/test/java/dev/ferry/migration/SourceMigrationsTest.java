@@ -1,5 +1,6 @@
 package dev.ferry.migration;
 
+import dev.ferry.vm.PathRoots;
 import static dev.ferry.migration.IncomingMigrationsTest.spec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -52,7 +53,7 @@ class SourceMigrationsTest {
         SourceRecovery recovery = new SourceRecovery("src", vms, store, peers, devices, dir.resolve("kept"), clock,
                 json, retries, steps);
         source = new SourceMigrations("src", vms, store, peers, devices, null, dir.resolve("kept"), clock, json,
-                workers, steps, recovery);
+                workers, steps, recovery, Fakes.roots(dir));
     }
 
     @AfterEach

@@ -61,6 +61,10 @@ final class ApiErrors {
             case NOT_TAKEN -> respond(ctx, HttpStatus.CONFLICT, "not_taken", e.getMessage());
             case INVALID -> respond(ctx, HttpStatus.BAD_REQUEST, "invalid_request", e.getMessage());
             case INVALID_SPEC -> respond(ctx, HttpStatus.BAD_REQUEST, "invalid_spec", e.getMessage());
+            case PATH_NOT_ALLOWED -> {
+                log.warn("{} {} refused: {}", ctx.method(), ctx.path(), e.getMessage());
+                respond(ctx, HttpStatus.FORBIDDEN, "path_not_allowed", e.getMessage());
+            }
             case FAILED -> {
                 log.warn("{} {}: {}", ctx.method(), ctx.path(), e.getMessage());
                 respond(ctx, HttpStatus.INTERNAL_SERVER_ERROR, "vm_failed", e.getMessage());
@@ -77,6 +81,7 @@ final class ApiErrors {
             case NOT_TAKEN -> AgentException.Kind.NOT_TAKEN;
             case INVALID -> AgentException.Kind.INVALID;
             case INVALID_SPEC -> AgentException.Kind.INVALID_SPEC;
+            case PATH_NOT_ALLOWED -> AgentException.Kind.PATH_NOT_ALLOWED;
             case FAILED -> AgentException.Kind.FAILED;
         };
         agentError(new AgentException(kind, e.getMessage(), e), ctx);

@@ -1,6 +1,7 @@
 package dev.ferry.agent.config;
 
 import dev.ferry.vm.Accelerator;
+import dev.ferry.vm.PathRoots;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;
@@ -18,9 +19,11 @@ import java.util.Objects;
  * @param tools   external migration tools by device type
  * @param peers   other agents by host name
  * @param accel   how QEMU runs guests here: KVM when usable ({@code auto}), always KVM, or always TCG
+ * @param roots   the directories whose files VMs and save files may use ({@code storage}, {@code boot},
+ *                {@code saves}, {@code blockDevices}); the data directory's images and saves are always in
  */
 public record AgentConfig(String host, String listen, int port, Path dataDir, Path qemu, Path swtpm,
-                          Map<String, ToolConfig> tools, Map<String, URI> peers, Accelerator accel) {
+                          Map<String, ToolConfig> tools, Map<String, URI> peers, Accelerator accel, PathRoots roots) {
 
     public static final String DEFAULT_LISTEN = "127.0.0.1";
     public static final int DEFAULT_PORT = 7780;
@@ -32,6 +35,7 @@ public record AgentConfig(String host, String listen, int port, Path dataDir, Pa
         Objects.requireNonNull(qemu, "qemu");
         Objects.requireNonNull(swtpm, "swtpm");
         Objects.requireNonNull(accel, "accel");
+        Objects.requireNonNull(roots, "roots");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be between 0 and 65535, was " + port);
         }
@@ -60,6 +64,6 @@ public record AgentConfig(String host, String listen, int port, Path dataDir, Pa
     }
 
     public AgentConfig withPort(int newPort) {
-        return new AgentConfig(host, listen, newPort, dataDir, qemu, swtpm, tools, peers, accel);
+        return new AgentConfig(host, listen, newPort, dataDir, qemu, swtpm, tools, peers, accel, roots);
     }
 }

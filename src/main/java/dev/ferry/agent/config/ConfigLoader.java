@@ -7,15 +7,19 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.ferry.vm.Accelerator;
+import dev.ferry.vm.PathRoots;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -32,6 +36,7 @@ final class ConfigLoader {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9.-]*");
     private static final Pattern TOOL_TYPE = Pattern.compile("[a-z][a-z0-9-]*");
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
+    private static final List<String> FORBIDDEN_ROOTS = List.of("/proc", "/sys", "/dev");
 
     private final String pathEnv;
 
@@ -41,7 +46,8 @@ final class ConfigLoader {
     }
 
     record RawConfig(String host, String listen, Integer port, String dataDir, String qemu, String swtpm,
-                     Map<String, RawTool> tools, Map<String, String> peers, String accel) {}
+                     Map<String, RawTool> tools, Map<String, String> peers, String accel, List<String> storage,
+                     List<String> boot, List<String> saves, List<String> blockDevices) {}
 
     record RawTool(String path, String dialect, Map<String, String> timeouts, Boolean concurrent) {}
 
@@ -78,8 +84,57 @@ final class ConfigLoader {
         Path dataDir = baseDir.resolve(required("dataDir", raw.dataDir(), "a directory for the agent's state, e.g. dataDir: /var/lib/ferry")).normalize();
         Path qemu = binary("qemu", raw.qemu(), "qemu-system-x86_64", baseDir, "install QEMU");
         Path swtpm = binary("swtpm", raw.swtpm(), "swtpm", baseDir, "install swtpm");
+        PathRoots roots = PathRoots.of(dataDir, roots("storage", raw.storage(), baseDir),
+                roots("boot", raw.boot(), baseDir), roots("saves", raw.saves(), baseDir),
+                blockDevices(raw.blockDevices(), baseDir));
         return new AgentConfig(host, listen, port, dataDir, qemu, swtpm,
-                tools(raw.tools(), baseDir), peers(raw.peers(), host), accel(raw.accel()));
+                tools(raw.tools(), baseDir), peers(raw.peers(), host), accel(raw.accel()), roots);
+    }
+
+    /**
+     * Directories whose files VMs may use. The host's root and its kernel's views ({@code /proc},
+     * {@code /sys}, {@code /dev}) are refused: as roots they would let a VM open any file or device.
+     */
+    private static List<Path> roots(String field, List<String> raw, Path baseDir) throws ConfigException {
+        List<Path> roots = paths(field, raw, baseDir);
+        for (int i = 0; i < roots.size(); i++) {
+            Path p = roots.get(i);
+            if (p.getNameCount() == 0) {
+                throw new ConfigException(field + "[" + i + "]", "'/' would let VMs use every file of the host; name"
+                        + " the directories that hold what VMs use, e.g. /var/lib/ferry/images");
+            }
+            for (String forbidden : FORBIDDEN_ROOTS) {
+                if (p.startsWith(forbidden)) {
+                    throw new ConfigException(field + "[" + i + "]", p + " is inside " + forbidden + ", which is no"
+                            + " place for VM files" + (forbidden.equals("/dev")
+                            ? "; list host block devices under blockDevices instead" : "; remove it"));
+                }
+            }
+        }
+        return roots;
+    }
+
+    private static List<Path> blockDevices(List<String> raw, Path baseDir) throws ConfigException {
+        return paths("blockDevices", raw, baseDir);
+    }
+
+    private static List<Path> paths(String field, List<String> raw, Path baseDir) throws ConfigException {
+        List<Path> paths = new ArrayList<>();
+        if (raw == null) {
+            return paths;
+        }
+        for (int i = 0; i < raw.size(); i++) {
+            String s = raw.get(i);
+            if (s == null || s.isBlank()) {
+                throw new ConfigException(field + "[" + i + "]", "is empty; give a directory's path or remove the entry");
+            }
+            try {
+                paths.add(baseDir.resolve(s.strip()).normalize());
+            } catch (InvalidPathException e) {
+                throw new ConfigException(field + "[" + i + "]", "'" + s + "' is not a path: " + e.getReason());
+            }
+        }
+        return paths;
     }
 
     private static Accelerator accel(String value) throws ConfigException {

@@ -60,6 +60,40 @@ class ConfigLoaderTest {
         assertThat(c.tools()).isEmpty();
         assertThat(c.peers()).isEmpty();
         assertThat(c.accel()).isEqualTo(Accelerator.AUTO);
+        assertThat(c.roots().storage()).as("without storage, VMs may use only the images directory")
+                .containsExactly(dir.resolve("data/images"));
+        assertThat(c.roots().saves()).containsExactly(dir.resolve("data/saves"));
+        assertThat(c.roots().boot()).isEmpty();
+        assertThat(c.roots().blockDevices()).isEmpty();
+    }
+
+    @Test
+    void parse_roots_resolveAgainstTheFilesDirectory_besideTheDataDirectorysOwn() throws ConfigException {
+        AgentConfig c = parse("""
+                host: n
+                dataDir: /var/lib/ferry
+                storage: [/srv/vm, images]
+                boot: [/var/lib/ferry-boot]
+                saves: [/srv/saves]
+                blockDevices: [/dev/vg0, /dev/disk/by-id/wwn-0x5000]
+                """);
+
+        assertThat(c.roots().storage()).containsExactly(Path.of("/var/lib/ferry/images"), Path.of("/srv/vm"),
+                dir.resolve("images"));
+        assertThat(c.roots().boot()).containsExactly(Path.of("/var/lib/ferry-boot"));
+        assertThat(c.roots().saves()).containsExactly(Path.of("/var/lib/ferry/saves"), Path.of("/srv/saves"));
+        assertThat(c.roots().blockDevices()).containsExactly(Path.of("/dev/vg0"), Path.of("/dev/disk/by-id/wwn-0x5000"));
+    }
+
+    @Test
+    void parse_rootsThatWouldOpenTheWholeHost_areRefused() {
+        assertRejected("host: n\ndataDir: d\nstorage: [/srv/vm, /]\n", "storage[1]", "every file of the host");
+        assertRejected("host: n\ndataDir: d\nboot: [/proc/1/root/boot]\n", "boot[0]", "inside /proc");
+        assertRejected("host: n\ndataDir: d\nsaves: [/sys/kernel]\n", "saves[0]", "inside /sys");
+        assertRejected("host: n\ndataDir: d\nstorage: [/dev/vg0]\n", "storage[0]", "inside /dev",
+                "list host block devices under blockDevices");
+        assertRejected("host: n\ndataDir: d\nstorage: [\"\"]\n", "storage[0]", "is empty");
+        assertRejected("host: n\ndataDir: d\nstorage: /srv/vm\n", "storage", "wrong type");
     }
 
     @Test
