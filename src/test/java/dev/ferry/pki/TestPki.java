@@ -1,6 +1,9 @@
 package dev.ferry.pki;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -13,10 +16,12 @@ public final class TestPki {
     public static final Duration YEAR = Duration.ofDays(365);
 
     private final Path root;
+    private final Path caDir;
     private final CertificateAuthority ca;
 
-    private TestPki(Path root, CertificateAuthority ca) {
+    private TestPki(Path root, Path caDir, CertificateAuthority ca) {
         this.root = root;
+        this.caDir = caDir;
         this.ca = ca;
     }
 
@@ -27,11 +32,17 @@ public final class TestPki {
 
     /** A new CA in {@code root/caDir}, made at the clock's time. */
     public static TestPki in(Path root, String caDir, Clock clock) throws PkiException {
-        return new TestPki(root, CertificateAuthority.init(root.resolve(caDir), "Test CA " + caDir, Duration.ofDays(3650), clock));
+        try {
+            Files.createDirectories(root);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Path dir = root.resolve(caDir);
+        return new TestPki(root, dir, CertificateAuthority.init(dir, "Test CA " + caDir, Duration.ofDays(3650), clock));
     }
 
     public Path caDir() {
-        return root.resolve("ca");
+        return caDir;
     }
 
     public CertificateAuthority ca() {
