@@ -163,7 +163,8 @@ class MutualTlsIT {
         assertThat(done.report().result().wireName()).as("%s", done.report()).isEqualTo("completed");
         assertThat(onB.vmState(VM)).isEqualTo("running");
         assertThat(onA.vm(VM).status()).isEqualTo(404);
-        GuestConsole there = GuestConsole.await(onB.serialLog(VM), c -> c.lastTick() > c.firstTick() + 3, Duration.ofSeconds(30));
+        GuestConsole there = GuestConsole.await(onB.serialLog(VM), c -> c.lastTick() > c.firstTick() + 3 && c.pcrs().size() == 8,
+                Duration.ofSeconds(60));
         assertThat(there.pcrs()).isEqualTo(up.pcrs());
     }
 

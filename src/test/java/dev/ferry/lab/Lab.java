@@ -96,7 +96,8 @@ public final class Lab implements AutoCloseable {
         /**
          * A cluster CA under the root's {@code pki}, a host certificate for each agent ({@code pki/<host>},
          * for 127.0.0.1 and localhost) with {@code tls} in its config and https peers, and an operator's
-         * certificate ({@code pki/operator}) the lab's API clients and {@code ferry} runs present.
+         * certificate ({@code pki/operator}) the lab's API clients and {@code ferry} runs present. With
+         * {@link #linkProxies} the links can be cut, but a hold cannot see a request through TLS.
          */
         public Builder tls() {
             this.tls = true;
