@@ -118,7 +118,8 @@ public final class Agent implements AutoCloseable {
                     parts.clock(), host);
             migrations = migrations(config, parts, vms, leases, store, tls);
             migrations.recoverAtStart();
-            http = HttpApi.serve(service, migrations, events, config.listen(), config.port(), tls == null ? null : tls.api());
+            http = HttpApi.serve(service, migrations, events, config.listen(), config.port(),
+                    tls == null ? null : tls.api());
             writePortFile(config.portFile(), http.port());
             Agent agent = new Agent(config, lock, store, events, vms, service, http, migrations,
                     exitChecks(config.host(), reconciler));

@@ -73,11 +73,6 @@ public final class HttpApi {
     /** The migration history, as {@code GET /v1/migrations} answers it. */
     record MigrationList(java.util.List<MigrationStatus> migrations) {}
 
-    /** A configured, not yet started plain-HTTP server. */
-    public static Javalin create(AgentService service, Migrations migrations, EventBus events) {
-        return create(service, migrations, events, null);
-    }
-
     /**
      * The API serving on {@code listen:port}: plain HTTP when {@code tls} is null, else HTTPS only,
      * with a client certificate of the cluster CA required in the handshake and each call checked
@@ -86,11 +81,12 @@ public final class HttpApi {
     public static Javalin serve(AgentService service, Migrations migrations, EventBus events, String listen, int port,
                                 ApiTls tls) {
         if (tls == null) {
-            return create(service, migrations, events).start(listen, port);
+            return create(service, migrations, events, null).start(listen, port);
         }
         return create(service, migrations, events, new HttpsConnector(tls, listen, port)).start();
     }
 
+    /** A configured, not yet started server; with {@code https}, that is its only connector. */
     private static Javalin create(AgentService service, Migrations migrations, EventBus events, HttpsConnector https) {
         ObjectMapper json = ApiJson.strict();
         HttpApi api = new HttpApi(service, migrations, events, json);
