@@ -3,6 +3,11 @@ package dev.ferry.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.ferry.agent.config.AgentConfig;
 import dev.ferry.pki.TestPki;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +16,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /** An agent with {@code tls} refuses, before it touches anything, a certificate directory that would not work. */
 class AgentTlsTest {
@@ -29,6 +35,28 @@ class AgentTlsTest {
             assertThat(agent.url().toString()).startsWith("https://127.0.0.1:").endsWith(":" + agent.port());
             assertThat(Files.readString(agent.config().portFile()).strip()).isEqualTo(Integer.toString(agent.port()));
         }
+    }
+
+    @Test
+    void start_insecure_warnsOnEveryStart() {
+        Logger logger = (Logger) LoggerFactory.getLogger(AgentTls.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
+        try {
+            AgentConfig plain = TestAgents.config(dir.resolve("data"), "node1");
+            AgentConfig insecure = new AgentConfig(plain.host(), plain.listen(), 0, plain.dataDir(), plain.qemu(),
+                    plain.swtpm(), plain.tools(), plain.peers(), plain.accel(), null, true);
+            for (int start = 1; start <= 2; start++) {
+                Agent.start(insecure, TestAgents.parts(new FakeVmHost(dir.resolve("data/run")), Clock.systemUTC())).close();
+            }
+        } finally {
+            logger.detachAppender(logged);
+        }
+
+        assertThat(logged.list).filteredOn(e -> e.getLevel() == Level.WARN)
+                .extracting(ILoggingEvent::getFormattedMessage).hasSize(2)
+                .allSatisfy(m -> assertThat(m).contains("serves plain HTTP").contains("insecure: true").contains("tls: {dir:"));
     }
 
     @Test

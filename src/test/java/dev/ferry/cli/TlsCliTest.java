@@ -88,6 +88,19 @@ class TlsCliTest {
     }
 
     @Test
+    void agentWhoseCertificateDoesNotNameTheUrlsHost_isRefusedByTheCli() throws Exception {
+        Path named = dir.resolve("named");
+        pki.ca().issueHost("node2", java.util.List.of("node2.example"), java.util.List.of(), TestPki.YEAR, named);
+        try (Agent other = Agent.start(TestAgents.config(dir.resolve("data2"), "node2").withTls(named),
+                TestAgents.parts(new FakeVmHost(dir.resolve("data2/run")), Clock.systemUTC()))) {
+            Run r = ferry(Map.of(), "vm", "list", "--agent", other.url().toString(), "--cert", operator.toString());
+
+            assertThat(r.exit()).as(r.err()).isEqualTo(3);
+            assertThat(r.err()).contains("TLS handshake").contains("127.0.0.1");
+        }
+    }
+
+    @Test
     void cert_withAWorldReadableKey_isRefusedBeforeAnyCall() throws Exception {
         Files.setPosixFilePermissions(operator.resolve("client-key.pem"), PosixFilePermissions.fromString("rw-r--r--"));
 
