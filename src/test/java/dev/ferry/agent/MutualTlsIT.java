@@ -153,7 +153,7 @@ class MutualTlsIT {
     }
 
     @Test
-    void liveMigration_betweenTlsAgents_completes() throws Exception {
+    void liveMigration_betweenTlsAgents_completes_andAnAgentOfAnotherClusterIsNotTrusted() throws Exception {
         Path disk = TestGuest.createDisk(root.resolve("data.qcow2"));
         GuestConsole up = TestGuest.awaitBooted(lab.defineAndStart(Lab.A, VM, TestGuest.named(VM).disk(disk).yaml()), true, 3);
 
@@ -166,6 +166,20 @@ class MutualTlsIT {
         GuestConsole there = GuestConsole.await(onB.serialLog(VM), c -> c.lastTick() > c.firstTick() + 3 && c.pcrs().size() == 8,
                 Duration.ofSeconds(60));
         assertThat(there.pcrs()).isEqualTo(up.pcrs());
+
+        // An agent of another cluster, given as a URL: B does not trust its certificate, so nothing starts.
+        Path strangerHost = TestPki.in(root.resolve("stranger")).host("host-s", "host-s");
+        try (Agent stranger = Agent.start(TestAgents.config(root.resolve("stranger-data"), "host-s").withTls(strangerHost),
+                TestAgents.parts(new FakeVmHost(root.resolve("stranger-data/run")), Clock.systemUTC()))) {
+            String refusedId = onB.startMigration(new MigrateRequest(VM, stranger.url().toString(), false, null, null, null,
+                    null, 20L));
+            MigrationStatus refused = onB.awaitMigration(refusedId, Duration.ofMinutes(1)).as(MigrationStatus.class);
+
+            assertThat(refused.report().result().wireName()).as("%s", refused.report()).isNotEqualTo("completed");
+            assertThat(onB.get("/v1/migrations/" + refusedId).body().toString()).contains("PKIX");
+            assertThat(onB.vmState(VM)).isEqualTo("running");
+            assertThat(stranger.service().list()).isEmpty();
+        }
     }
 
     private static Map<String, Object> peerRequest(String id, String sourceHost) {
