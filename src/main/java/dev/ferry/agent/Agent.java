@@ -99,6 +99,7 @@ public final class Agent implements AutoCloseable {
 
     public static Agent start(AgentConfig config, Parts parts) {
         requirePortFree(config);
+        AgentTls tls = AgentTls.load(config);
         DataDirLock lock = DataDirLock.acquire(config.dataDir());
         StateStore.extractNativeLibraryInto(config.dataDir().resolve("lib"), System.getProperties());
         StateStore store = null;
@@ -117,9 +118,10 @@ public final class Agent implements AutoCloseable {
             HostFacts host = HostFacts.probe(config, parts.versions(), parts.resources());
             AgentService service = new AgentService(vms, parts.vmHost(), leases, parts.specs(), config.dataDir(),
                     parts.clock(), host, config.roots());
-            migrations = migrations(config, parts, vms, leases, store);
+            migrations = migrations(config, parts, vms, leases, store, tls);
             migrations.recoverAtStart();
-            http = HttpApi.create(service, migrations, events).start(config.listen(), config.port());
+            http = HttpApi.serve(service, migrations, events, config.listen(), config.port(),
+                    tls == null ? null : tls.api());
             writePortFile(config.portFile(), http.port());
             Agent agent = new Agent(config, lock, store, events, vms, service, http, migrations,
                     exitChecks(config.host(), reconciler));
@@ -212,13 +214,13 @@ public final class Agent implements AutoCloseable {
 
     /** Both sides of migrations on this host, with the real tools, disks and runtime. */
     private static Migrations migrations(AgentConfig config, Parts parts, VmTable vms, JobLeases leases,
-                                         StateStore store) {
+                                         StateStore store, AgentTls tls) {
         ProcessRunner runner = new ProcessRunner();
         return new Migrations(new Migrations.Setup(config.host(), config.peers(), config.listen(),
                 config.dataDir().resolve("images"), config.dataDir().resolve("logs"),
                 new DeviceControllers(ToolSpecs.of(config.tools()), new ToolRunner(runner)), new DiskImages(runner),
                 parts.vmHost(), new AgentVms(vms, leases, parts.specs(), parts.resources()), store, parts.clock(),
-                ApiJson.lenient(), config.roots()));
+                ApiJson.lenient(), config.roots(), tls == null ? null : tls.peers()));
     }
 
     /**
@@ -274,7 +276,7 @@ public final class Agent implements AutoCloseable {
 
     public URI url() {
         String host = config.listen().contains(":") ? "[" + config.listen() + "]" : config.listen();
-        return URI.create("http://" + host + ":" + port());
+        return URI.create((config.tls().isPresent() ? "https://" : "http://") + host + ":" + port());
     }
 
     public AgentConfig config() {

@@ -10,7 +10,8 @@
  *   <li><b>{@code agent.store}:</b> {@link dev.ferry.agent.store.StateStore} (SQLite, versioned schema in
  *       {@code SchemaMigration}, WAL); it is the {@link dev.ferry.migration.MigrationStore} port.</li>
  *   <li><b>{@code agent.api}:</b> {@link dev.ferry.agent.api.HttpApi}, typed requests ({@code DefineVmRequest},
- *       {@code MigrateRequest}, ...), {@code ApiErrors}, {@code ApiJson}.</li>
+ *       {@code MigrateRequest}, ...), {@code ApiErrors}, {@code ApiJson}; with TLS, {@code HttpsConnector} and
+ *       the access rules of {@code ClientAccess}.</li>
  *   <li><b>This package, the host service:</b> {@link dev.ferry.agent.Agent} (which composes the parts),
  *       {@link dev.ferry.agent.AgentService} (the VM lifecycle), {@code VmTable} (records and QEMU handles),
  *       {@link dev.ferry.agent.JobLeases}, {@code Reconciler} (reattach), {@code AgentVms} (the
@@ -18,7 +19,9 @@
  *       dev.ferry.agent.EventBus} behind {@code GET /v1/events}.</li>
  * </ul>
  *
- * <p>How data flows: {@link dev.ferry.agent.Agent#start} locks the data directory, opens the store,
+ * <p>How data flows: {@link dev.ferry.agent.Agent#start} makes its TLS contexts from the host's
+ * certificate directory when {@code tls} is configured ({@code AgentTls}, refusing a directory with
+ * errors), locks the data directory, opens the store,
  * reattaches to the VMs that outlived the previous agent, builds the host's {@link
  * dev.ferry.migration.Migrations} (which settle the migrations the journal shows unfinished) and
  * serves {@code HttpApi}. A request is parsed into a typed record at the edge and handed down:

@@ -12,6 +12,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 
 /**
  * Calls one agent's API. Success gives the raw JSON (for {@code --json}) and a typed view of it;
@@ -26,8 +28,14 @@ final class AgentClient {
     private final ObjectMapper json = ApiJson.lenient();
 
     AgentClient(URI base) {
+        this(base, null);
+    }
+
+    /** @param tls the operator's certificate and the cluster CA, for an https:// agent; null for plain HTTP */
+    AgentClient(URI base, SSLContext tls) {
         this.base = base;
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+        this.http = (tls == null ? b : b.sslContext(tls)).build();
     }
 
     /** A successful answer: its body as sent, and a way to read it as a type. */
@@ -82,6 +90,10 @@ final class AgentClient {
                     + REQUEST_TIMEOUT.toMinutes() + " minutes; see the agent's log", e);
         } catch (ConnectException e) {
             throw unreachable("connection refused", e);
+        } catch (SSLException e) {
+            throw new CliFailure(CliFailure.UNREACHABLE, "the TLS handshake with the agent at " + base + " failed: "
+                    + e.getMessage() + "; check that --cert is this cluster's ('ferry pki validate DIR'), not expired,"
+                    + " and that the agent's certificate names the host in the URL", e);
         } catch (IOException e) {
             throw unreachable(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage(), e);
         } catch (InterruptedException e) {

@@ -24,6 +24,7 @@ import picocli.CommandLine.IVersionProvider;
                 RestoreCommand.class,
                 GuestCommand.class,
                 ToolCommand.class,
+                PkiCommand.class,
         })
 public final class Main extends CommandGroup {
 

@@ -18,6 +18,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,10 +41,12 @@ public final class Migrations implements AutoCloseable {
      * @param imagesRoot       where copies of incoming local disks go
      * @param keptLogs         where the serial logs of VMs that left this host are kept
      * @param roots            the directories whose files VMs and save files may use here
+     * @param peerTls          how peers are called over HTTPS (this host's certificate, the cluster CA);
+     *                         null when they are called over plain HTTP
      */
     public record Setup(String host, Map<String, URI> peers, String migrationAddress, Path imagesRoot, Path keptLogs,
                         DeviceControllers devices, DiskImages images, VmHost runtime, HostVms vms,
-                        MigrationStore store, Clock clock, ObjectMapper json, PathRoots roots) {}
+                        MigrationStore store, Clock clock, ObjectMapper json, PathRoots roots, SSLContext peerTls) {}
 
     private final SourceMigrations source;
     private final DestinationMigrations destination;
@@ -59,7 +62,7 @@ public final class Migrations implements AutoCloseable {
         workers = Executors.newCachedThreadPool(threads(s.host(), "migration"));
         steps = Executors.newCachedThreadPool(threads(s.host(), "device-step"));
         peerIo = Executors.newCachedThreadPool(threads(s.host(), "peer-http"));
-        Peers peers = new Peers(s.peers(), s.json(), s.clock(), peerIo);
+        Peers peers = new Peers(s.peers(), s.json(), s.clock(), peerIo, s.peerTls());
         sourceRecovery = new SourceRecovery(s.host(), s.vms(), s.store(), peers, s.devices(), s.keptLogs(), s.clock(),
                 s.json(), retries, steps);
         source = new SourceMigrations(s.host(), s.vms(), s.store(), peers, s.devices(), s.images(), s.keptLogs(),

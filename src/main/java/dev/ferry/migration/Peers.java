@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import javax.net.ssl.SSLContext;
 
 /**
  * The other agents this host migrates to and hears from: names resolved through the agent's
@@ -21,14 +22,30 @@ public final class Peers {
     private final ExecutorService executor;
     private final PeerClient.Pause pause;
     private final Map<URI, HttpClient> clients = new ConcurrentHashMap<>();
+    private final SSLContext tls;
 
     /** @param known peers by host name, from the agent's config */
     public Peers(Map<String, URI> known, ObjectMapper json, Clock clock, ExecutorService executor) {
-        this(known, json, clock, executor, PeerClient.Pause.SLEEP);
+        this(known, json, clock, executor, PeerClient.Pause.SLEEP, null);
+    }
+
+    /**
+     * @param tls peers are called over HTTPS presenting this host's certificate, and each peer's
+     *            certificate is checked against the cluster CA and the host in its URL; null leaves the
+     *            JDK's defaults (peers on plain HTTP)
+     */
+    public Peers(Map<String, URI> known, ObjectMapper json, Clock clock, ExecutorService executor, SSLContext tls) {
+        this(known, json, clock, executor, PeerClient.Pause.SLEEP, tls);
     }
 
     /** @param pause how clients wait between attempts at an unreachable peer */
     Peers(Map<String, URI> known, ObjectMapper json, Clock clock, ExecutorService executor, PeerClient.Pause pause) {
+        this(known, json, clock, executor, pause, null);
+    }
+
+    private Peers(Map<String, URI> known, ObjectMapper json, Clock clock, ExecutorService executor,
+                  PeerClient.Pause pause, SSLContext tls) {
+        this.tls = tls;
         this.known = Map.copyOf(known);
         this.json = json;
         this.clock = clock;
@@ -61,8 +78,10 @@ public final class Peers {
      */
     PeerClient client(String peer, PeerProtocol.Request request, Duration switchoverPatience, MigrationParams params) {
         URI url = resolve(peer);
-        HttpClient http = clients.computeIfAbsent(url, u -> HttpClient.newBuilder()
-                .connectTimeout(Duration.ofSeconds(5)).executor(executor).build());
+        HttpClient http = clients.computeIfAbsent(url, u -> {
+            HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).executor(executor);
+            return (tls == null ? b : b.sslContext(tls)).build();
+        });
         return new PeerClient(peer, url, request, json, http, clock, switchoverPatience, pause,
                 new PeerClient.Timeouts(params.stallTimeout(), params.peerWorkTimeout()));
     }

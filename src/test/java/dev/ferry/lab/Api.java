@@ -15,6 +15,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import javax.net.ssl.SSLContext;
 
 /**
  * One agent's HTTP API as the tests see it: JSON in, status and JSON out, and waits on what the
@@ -27,8 +28,7 @@ public final class Api {
     private static final Duration POLL = Duration.ofMillis(100);
 
     private final URI base;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http;
 
     /** An answer: its HTTP status and its body ({@code {}} when it had none). */
     public record Reply(int status, JsonNode body) {
@@ -51,7 +51,15 @@ public final class Api {
     }
 
     public Api(URI base) {
+        this(base, null);
+    }
+
+    /** @param tls the client certificate and the CA for an https:// agent; null for plain HTTP */
+    public Api(URI base, SSLContext tls) {
         this.base = base;
+        HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5));
+        this.http = (tls == null ? b : b.sslContext(tls)).build();
     }
 
     public URI url() {

@@ -2,6 +2,10 @@ package dev.ferry.lab;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.guest.GuestKit;
+import dev.ferry.pki.PkiException;
+import dev.ferry.pki.TestPki;
+import dev.ferry.pki.TlsContexts;
+import dev.ferry.pki.TlsDir;
 import dev.ferry.proc.Command;
 import dev.ferry.proc.ProcResult;
 import dev.ferry.proc.ProcessRunner;
@@ -19,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
 
 /**
  * N agents on this machine, each the peer of every other, with their data directories under one
@@ -45,6 +50,7 @@ public final class Lab implements AutoCloseable {
     private final Map<String, LinkProxy> proxies = new LinkedHashMap<>();
     private final FakeTool tool;
     private final Map<String, QemuHold> qemuHolds = new LinkedHashMap<>();
+    private final TestPki pki;
 
     /** How the lab is made; {@link #start} makes it. */
     public static final class Builder {
@@ -58,6 +64,7 @@ public final class Lab implements AutoCloseable {
         private final Map<String, String> toolDialects = new LinkedHashMap<>();
         private String fakeToolKind;
         private boolean holdingQemu;
+        private boolean tls;
 
         private Builder(Path root) {
             this.root = root;
@@ -84,6 +91,17 @@ public final class Lab implements AutoCloseable {
         /** Each agent runs QEMU through a {@link QemuHold}, so a test can hold it inside an incoming start. */
         public Builder holdingQemu() {
             this.holdingQemu = true;
+            return this;
+        }
+
+        /**
+         * A cluster CA under the root's {@code pki}, a host certificate for each agent ({@code pki/<host>},
+         * for 127.0.0.1 and localhost) with {@code tls} in its config and https peers, and an operator's
+         * certificate ({@code pki/operator}) the lab's API clients and {@code ferry} runs present. With
+         * {@link #linkProxies} the links can be cut, but a hold cannot see a request through TLS.
+         */
+        public Builder tls() {
+            this.tls = true;
             return this;
         }
 
@@ -145,6 +163,22 @@ public final class Lab implements AutoCloseable {
         if (tool != null) {
             tools.put(b.fakeToolKind, tool.path());
         }
+        Path operatorCert = null;
+        Map<String, Path> hostCerts = new LinkedHashMap<>();
+        if (b.tls) {
+            try {
+                this.pki = TestPki.in(root.resolve("pki"));
+                for (String host : b.hosts) {
+                    hostCerts.put(host, pki.host(host, host));
+                }
+                operatorCert = pki.operator("lab-operator", "operator");
+            } catch (Exception e) {
+                throw new IOException("cannot make the lab's certificates: " + e.getMessage(), e);
+            }
+        } else {
+            this.pki = null;
+        }
+        String scheme = b.tls ? "https" : "http";
         Map<String, Integer> ports = new LinkedHashMap<>();
         for (String host : b.hosts) {
             ports.put(host, freePort());
@@ -156,19 +190,20 @@ public final class Lab implements AutoCloseable {
             Map<String, String> peers = new LinkedHashMap<>();
             for (String peer : b.hosts) {
                 if (!peer.equals(host)) {
-                    peers.put(peer, b.linkProxies ? proxies.get(peer).url() : "http://127.0.0.1:" + ports.get(peer));
+                    peers.put(peer, b.linkProxies ? proxies.get(peer).url().replace("http:", scheme + ":")
+                            : scheme + "://127.0.0.1:" + ports.get(peer));
                 }
             }
             Path dataDir = root.resolve(host);
-            Path config = writeConfig(host, ports.get(host), dataDir, peers, tools, b, null);
+            Path config = writeConfig(host, ports.get(host), dataDir, peers, tools, b, null, hostCerts.get(host));
             if (b.holdingQemu) {
                 // The real QEMU is the one the agent would run without the hold: its default, found as it finds it.
                 QemuHold hold = QemuHold.install(root.resolve("qemu").resolve(host), LabAgent.load(config).qemu());
                 qemuHolds.put(host, hold);
-                config = writeConfig(host, ports.get(host), dataDir, peers, tools, b, hold.path());
+                config = writeConfig(host, ports.get(host), dataDir, peers, tools, b, hold.path(), hostCerts.get(host));
             }
             agents.put(host, new LabAgent(host, config, dataDir, ports.get(host), logs.resolve(host + ".log"),
-                    b.separateJvms, runner));
+                    b.separateJvms, runner, operatorCert));
         }
     }
 
@@ -177,9 +212,12 @@ public final class Lab implements AutoCloseable {
      * {@code qemu} leaves the agent its default.
      */
     private Path writeConfig(String host, int port, Path dataDir, Map<String, String> peers, Map<String, Path> tools,
-                             Builder b, Path qemu) throws IOException {
+                             Builder b, Path qemu, Path tlsDir) throws IOException {
         List<String> lines = new ArrayList<>(List.of("host: " + host, "listen: 127.0.0.1", "port: " + port,
                 "dataDir: \"" + dataDir + "\""));
+        if (tlsDir != null) {
+            lines.add("tls: {dir: \"" + tlsDir + "\"}");
+        }
         if (qemu != null) {
             lines.add("qemu: \"" + qemu + "\"");
         }
@@ -212,6 +250,23 @@ public final class Lab implements AutoCloseable {
 
     public Path root() {
         return root;
+    }
+
+    /** The lab's cluster CA, when it was built with {@link Builder#tls}. */
+    public TestPki pki() {
+        if (pki == null) {
+            throw new IllegalStateException("the lab has no certificates; build it with tls()");
+        }
+        return pki;
+    }
+
+    /** A client-side TLS context from a certificate directory, as the CLI makes it. */
+    public static SSLContext clientContext(Path certDir) {
+        try {
+            return TlsContexts.client(new TlsDir(certDir));
+        } catch (PkiException e) {
+            throw new IllegalStateException("the lab's certificate directory " + certDir + " is unusable: " + e.getMessage(), e);
+        }
     }
 
     public List<String> hosts() {

@@ -41,19 +41,23 @@ public final class LabAgent {
     private final Path log;
     private final boolean separateJvm;
     private final ProcessRunner runner;
+    private final Path operatorCert;
     private final Api api;
     private Agent inProcess;
     private RunningProcess process;
 
-    LabAgent(String host, Path config, Path dataDir, int port, Path log, boolean separateJvm, ProcessRunner runner) {
+    /** @param operatorCert the operator's certificate directory the tests call a TLS agent with; null for plain HTTP */
+    LabAgent(String host, Path config, Path dataDir, int port, Path log, boolean separateJvm, ProcessRunner runner,
+             Path operatorCert) {
         this.host = host;
+        this.operatorCert = operatorCert;
         this.config = config;
         this.dataDir = dataDir;
         this.port = port;
         this.log = log;
         this.separateJvm = separateJvm;
         this.runner = runner;
-        this.api = new Api(url());
+        this.api = new Api(url(), operatorCert == null ? null : Lab.clientContext(operatorCert));
     }
 
     /**
@@ -73,7 +77,7 @@ public final class LabAgent {
     }
 
     public URI url() {
-        return URI.create("http://127.0.0.1:" + port);
+        return URI.create((operatorCert == null ? "http" : "https") + "://127.0.0.1:" + port);
     }
 
     public Api api() {
@@ -172,6 +176,17 @@ public final class LabAgent {
 
     /** Runs {@code java -jar target/ferry.jar ARGS --agent URL}, as an operator would. */
     public ProcResult ferry(String... args) throws IOException, InterruptedException {
+        List<String> argv = new ArrayList<>(List.of(JAVA.toString(), "-jar", JAR.toString()));
+        argv.addAll(List.of(args));
+        argv.addAll(List.of("--agent", url().toString()));
+        if (operatorCert != null) {
+            argv.addAll(List.of("--cert", operatorCert.toString()));
+        }
+        return runner.run(Command.of(argv).timeout(Duration.ofSeconds(60)));
+    }
+
+    /** Runs {@code java -jar target/ferry.jar ARGS --agent URL} without the operator's certificate. */
+    public ProcResult ferryWithoutCert(String... args) throws IOException, InterruptedException {
         List<String> argv = new ArrayList<>(List.of(JAVA.toString(), "-jar", JAR.toString()));
         argv.addAll(List.of(args));
         argv.addAll(List.of("--agent", url().toString()));

@@ -23,6 +23,11 @@ final class ApiErrors {
 
     static void register(Javalin app) {
         app.exception(AgentException.class, (e, ctx) -> agentError(e, ctx));
+        app.exception(AccessDeniedException.class, (e, ctx) -> {
+            log.warn("refused {} {} from {}: {}", ctx.method(), ctx.path(),
+                    e.caller() == null ? "a caller without a client certificate" : e.caller(), e.getMessage());
+            respond(ctx, HttpStatus.forStatus(e.status()), e.code(), e.getMessage());
+        });
         app.exception(RequestException.class, (e, ctx) -> migrationError(e, ctx));
         app.exception(IllegalVmTransitionException.class,
                 (e, ctx) -> respond(ctx, HttpStatus.CONFLICT, "illegal_transition", e.getMessage()));

@@ -17,6 +17,7 @@ import dev.ferry.agent.VmInfo;
 import dev.ferry.migration.MigrationStatus;
 import dev.ferry.migration.Migrations;
 import dev.ferry.migration.PeerProtocol;
+import dev.ferry.pki.Identity;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.sse.SseClient;
@@ -72,8 +73,21 @@ public final class HttpApi {
     /** The migration history, as {@code GET /v1/migrations} answers it. */
     record MigrationList(java.util.List<MigrationStatus> migrations) {}
 
-    /** A configured, not yet started server. */
-    public static Javalin create(AgentService service, Migrations migrations, EventBus events) {
+    /**
+     * The API serving on {@code listen:port}: plain HTTP when {@code tls} is null, else HTTPS only,
+     * with a client certificate of the cluster CA required in the handshake and each call checked
+     * against what the certificate's holder may do ({@link ClientAccess}).
+     */
+    public static Javalin serve(AgentService service, Migrations migrations, EventBus events, String listen, int port,
+                                ApiTls tls) {
+        if (tls == null) {
+            return create(service, migrations, events, null).start(listen, port);
+        }
+        return create(service, migrations, events, new HttpsConnector(tls, listen, port)).start();
+    }
+
+    /** A configured, not yet started server; with {@code https}, that is its only connector. */
+    private static Javalin create(AgentService service, Migrations migrations, EventBus events, HttpsConnector https) {
         ObjectMapper json = ApiJson.strict();
         HttpApi api = new HttpApi(service, migrations, events, json);
         Javalin app = Javalin.create(cfg -> {
@@ -82,6 +96,11 @@ public final class HttpApi {
             cfg.http.prefer405over404 = true;
             cfg.http.maxRequestSize = MAX_BODY_BYTES;
             cfg.jsonMapper(new JavalinJackson(json, false));
+            if (https != null) {
+                cfg.jetty.addConnector(https::connector);
+                ClientAccess access = https.access();
+                cfg.router.mount(router -> router.before(access::check));
+            }
             cfg.router.apiBuilder(api::routes);
             // Requests Jetty refuses before Javalin sees them (a NUL in the path) get the API's JSON too.
             cfg.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler(json)));
@@ -165,6 +184,12 @@ public final class HttpApi {
         if (r.migrationId() == null || !r.migrationId().equals(ctx.pathParam("id")) || r.spec() == null) {
             throw new AgentException(AgentException.Kind.INVALID,
                     "a peer request needs migrationId (equal to the one in the path), sourceHost, spec and mode");
+        }
+        Identity caller = ctx.attribute(ClientAccess.CALLER);
+        if (caller != null && !caller.name().equals(r.sourceHost())) {
+            // A peer speaks for itself only: its certificate names the source host it may claim to be.
+            throw new AccessDeniedException(403, "forbidden", caller, "host '" + caller.name()
+                    + "' may not speak for source host '" + r.sourceHost() + "'");
         }
         return r;
     }

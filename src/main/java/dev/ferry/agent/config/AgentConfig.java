@@ -6,6 +6,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * One host agent's configuration, validated when loaded ({@link #load}) and immutable after.
@@ -21,9 +22,13 @@ import java.util.Objects;
  * @param accel   how QEMU runs guests here: KVM when usable ({@code auto}), always KVM, or always TCG
  * @param roots   the directories whose files VMs and save files may use ({@code storage}, {@code boot},
  *                {@code saves}, {@code blockDevices}); the data directory's images and saves are always in
+ * @param tlsDir  the host's certificate directory ({@code ferry pki issue}): the API serves HTTPS only and
+ *                requires client certificates of the cluster CA; null serves plain HTTP
+ * @param insecure plain HTTP on an address other hosts can reach, knowingly ({@code insecure: true})
  */
 public record AgentConfig(String host, String listen, int port, Path dataDir, Path qemu, Path swtpm,
-                          Map<String, ToolConfig> tools, Map<String, URI> peers, Accelerator accel, PathRoots roots) {
+                          Map<String, ToolConfig> tools, Map<String, URI> peers, Accelerator accel, PathRoots roots,
+                          Path tlsDir, boolean insecure) {
 
     public static final String DEFAULT_LISTEN = "127.0.0.1";
     public static final int DEFAULT_PORT = 7780;
@@ -41,6 +46,20 @@ public record AgentConfig(String host, String listen, int port, Path dataDir, Pa
         }
         tools = Map.copyOf(tools);
         peers = Map.copyOf(peers);
+        if (tlsDir != null && insecure) {
+            throw new IllegalArgumentException("tls and insecure exclude each other");
+        }
+    }
+
+    /** A plain-HTTP agent, as on loopback. */
+    public AgentConfig(String host, String listen, int port, Path dataDir, Path qemu, Path swtpm,
+                       Map<String, ToolConfig> tools, Map<String, URI> peers, Accelerator accel, PathRoots roots) {
+        this(host, listen, port, dataDir, qemu, swtpm, tools, peers, accel, roots, null, false);
+    }
+
+    /** The host's certificate directory, when the API serves HTTPS with client certificates. */
+    public Optional<Path> tls() {
+        return Optional.ofNullable(tlsDir);
     }
 
     /** Reads and validates a YAML configuration file; relative paths in it resolve against its directory. */
@@ -64,6 +83,12 @@ public record AgentConfig(String host, String listen, int port, Path dataDir, Pa
     }
 
     public AgentConfig withPort(int newPort) {
-        return new AgentConfig(host, listen, newPort, dataDir, qemu, swtpm, tools, peers, accel, roots);
+        return new AgentConfig(host, listen, newPort, dataDir, qemu, swtpm, tools, peers, accel, roots, tlsDir,
+                insecure);
+    }
+
+    /** The same agent serving HTTPS with the certificates in {@code dir}. */
+    public AgentConfig withTls(Path dir) {
+        return new AgentConfig(host, listen, port, dataDir, qemu, swtpm, tools, peers, accel, roots, dir, false);
     }
 }

@@ -9,8 +9,10 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.ferry.vm.Accelerator;
 import dev.ferry.vm.PathRoots;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
@@ -47,7 +49,9 @@ final class ConfigLoader {
 
     record RawConfig(String host, String listen, Integer port, String dataDir, String qemu, String swtpm,
                      Map<String, RawTool> tools, Map<String, String> peers, String accel, List<String> storage,
-                     List<String> boot, List<String> saves, List<String> blockDevices) {}
+                     List<String> boot, List<String> saves, List<String> blockDevices, RawTls tls, Boolean insecure) {}
+
+    record RawTls(String dir) {}
 
     record RawTool(String path, String dialect, Map<String, String> timeouts, Boolean concurrent) {}
 
@@ -87,8 +91,12 @@ final class ConfigLoader {
         PathRoots roots = PathRoots.of(dataDir, roots("storage", raw.storage(), baseDir),
                 roots("boot", raw.boot(), baseDir), roots("saves", raw.saves(), baseDir),
                 blockDevices(raw.blockDevices(), baseDir));
+        Path tlsDir = tlsDir(raw.tls(), baseDir);
+        boolean insecure = Boolean.TRUE.equals(raw.insecure());
+        Map<String, URI> peers = peers(raw.peers(), host);
+        requireSecurity(listen, tlsDir, insecure, peers);
         return new AgentConfig(host, listen, port, dataDir, qemu, swtpm,
-                tools(raw.tools(), baseDir), peers(raw.peers(), host), accel(raw.accel()), roots);
+                tools(raw.tools(), baseDir), peers, accel(raw.accel()), roots, tlsDir, insecure);
     }
 
     /**
@@ -135,6 +143,54 @@ final class ConfigLoader {
             }
         }
         return paths;
+    }
+
+    private static Path tlsDir(RawTls raw, Path baseDir) throws ConfigException {
+        if (raw == null) {
+            return null;
+        }
+        Path dir = baseDir.resolve(required("tls.dir", raw.dir(), "the host's certificate directory made by"
+                + " 'ferry pki issue', e.g. tls: {dir: /etc/ferry/pki}")).normalize();
+        if (!Files.isDirectory(dir)) {
+            throw new ConfigException("tls.dir", dir + " is not a directory; make it with 'ferry pki issue HOST --ca CA"
+                    + " --dns NAME --ip ADDR --out " + dir + "'");
+        }
+        return dir;
+    }
+
+    /**
+     * An agent other hosts can reach must authenticate its callers: without {@code tls} it may only
+     * listen on loopback, unless {@code insecure: true} says plain HTTP is meant. With {@code tls}
+     * its peers are called over HTTPS too.
+     */
+    private static void requireSecurity(String listen, Path tlsDir, boolean insecure, Map<String, URI> peers)
+            throws ConfigException {
+        if (tlsDir != null && insecure) {
+            throw new ConfigException("insecure", "is true while tls is set; remove one: tls serves HTTPS with client"
+                    + " certificates, insecure: true serves plain HTTP to anyone who reaches the port");
+        }
+        if (tlsDir == null && !insecure && !isLoopback(listen)) {
+            throw new ConfigException("listen", "'" + listen + "' is not a loopback address, and without tls anyone who"
+                    + " reaches the port can define VMs and start migrations; set tls: {dir: DIR} with a directory from"
+                    + " 'ferry pki issue' (docs/security.md), or insecure: true to serve plain HTTP knowingly");
+        }
+        if (tlsDir != null) {
+            for (Map.Entry<String, URI> peer : peers.entrySet()) {
+                if (!"https".equals(peer.getValue().getScheme())) {
+                    throw new ConfigException("peers." + peer.getKey(), "'" + peer.getValue() + "' is plain HTTP while"
+                            + " this agent uses tls; write its https:// URL (peers with tls serve HTTPS only)");
+                }
+            }
+        }
+    }
+
+    /** Whether {@code listen} is a loopback address; a name that does not resolve counts as reachable. */
+    static boolean isLoopback(String listen) {
+        try {
+            return InetAddress.getByName(listen).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
     }
 
     private static Accelerator accel(String value) throws ConfigException {

@@ -112,6 +112,7 @@ class ConfigLoaderTest {
         AgentConfig c = parse("""
                 host: node1
                 listen: 0.0.0.0
+                insecure: true
                 port: 0
                 dataDir: /var/lib/ferry
                 qemu: bin/qemu-system-x86_64
@@ -137,6 +138,40 @@ class ConfigLoaderTest {
         assertThat(tpm.timeout(ToolConfig.Step.SYNC)).isEqualTo(Duration.ofMinutes(2));
         assertThat(tpm.timeout(ToolConfig.Step.RECOVER)).isEqualTo(ToolConfig.Step.RECOVER.defaultTimeout());
         assertThat(c.peers()).containsEntry("node2", URI.create("http://node2:7780"));
+        assertThat(c.insecure()).isTrue();
+        assertThat(c.tls()).isEmpty();
+    }
+
+    @Test
+    void parse_nonLoopbackListen_withoutTls_isRefusedNamingTheChoices() {
+        assertRejected("host: n\ndataDir: d\nlisten: 0.0.0.0\n", "listen", "'0.0.0.0' is not a loopback address",
+                "tls: {dir: DIR}", "insecure: true");
+    }
+
+    @Test
+    void parse_loopbackListen_needsNeitherTlsNorInsecure() throws ConfigException {
+        assertThat(parse("host: n\ndataDir: d\nlisten: ::1\n").listen()).isEqualTo("::1");
+        assertThat(parse("host: n\ndataDir: d\nlisten: 127.0.0.2\n").tls()).isEmpty();
+    }
+
+    @Test
+    void parse_tls_resolvesTheDirectory_andRequiresHttpsPeers() throws Exception {
+        Files.createDirectories(dir.resolve("pki"));
+
+        AgentConfig c = parse("host: n\ndataDir: d\nlisten: 0.0.0.0\ntls: {dir: pki}\npeers: {node2: https://node2:7780}\n");
+
+        assertThat(c.tls()).contains(dir.resolve("pki"));
+        assertRejected("host: n\ndataDir: d\ntls: {dir: pki}\npeers: {node2: http://node2:7780}\n", "peers.node2",
+                "plain HTTP while this agent uses tls");
+    }
+
+    @Test
+    void parse_tlsProblems_nameTheField() throws Exception {
+        Files.createDirectories(dir.resolve("pki"));
+
+        assertRejected("host: n\ndataDir: d\ntls: {dir: nowhere}\n", "tls.dir", "is not a directory", "ferry pki issue");
+        assertRejected("host: n\ndataDir: d\ntls: {}\n", "tls.dir", "missing");
+        assertRejected("host: n\ndataDir: d\ntls: {dir: pki}\ninsecure: true\n", "insecure", "remove one");
     }
 
     @Test

@@ -1,0 +1,19 @@
+package dev.ferry.agent.api;
+
+import java.util.Objects;
+import java.util.Set;
+import javax.net.ssl.SSLContext;
+
+/**
+ * How the API serves HTTPS: the host's TLS context (its certificate, trusting the cluster CA alone)
+ * and the hosts whose certificates may call the peer API.
+ *
+ * @param context the server side, from the host's certificate directory
+ * @param peers   host names (certificate CNs) that are this agent's peers
+ */
+public record ApiTls(SSLContext context, Set<String> peers) {
+    public ApiTls {
+        Objects.requireNonNull(context, "context");
+        peers = Set.copyOf(peers);
+    }
+}

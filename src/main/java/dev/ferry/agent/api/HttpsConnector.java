@@ -1,0 +1,56 @@
+package dev.ferry.agent.api;
+
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The API's only connector when TLS is on: HTTPS, with a client certificate of the cluster CA
+ * required in the handshake. A caller without one, or with one the CA did not sign or that expired,
+ * never reaches HTTP; the handshake fails and is logged.
+ */
+final class HttpsConnector {
+    private static final Logger log = LoggerFactory.getLogger(HttpsConnector.class);
+
+    private final ApiTls tls;
+    private final String listen;
+    private final int port;
+
+    HttpsConnector(ApiTls tls, String listen, int port) {
+        this.tls = tls;
+        this.listen = listen;
+        this.port = port;
+    }
+
+    ClientAccess access() {
+        return new ClientAccess(tls.peers());
+    }
+
+    ServerConnector connector(Server server, HttpConfiguration http) {
+        // Clients reach agents by address as often as by name, and check the name themselves; Jetty's
+        // own check of the Host header against the certificate would refuse the former.
+        SecureRequestCustomizer secure = new SecureRequestCustomizer(false);
+        http.addCustomizer(secure);
+        SslContextFactory.Server ssl = new SslContextFactory.Server();
+        ssl.setSslContext(tls.context());
+        ssl.setNeedClientAuth(true);
+        ServerConnector connector = new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"),
+                new HttpConnectionFactory(http));
+        connector.setHost(listen);
+        connector.setPort(port);
+        connector.addBean(new org.eclipse.jetty.io.ssl.SslHandshakeListener() {
+            @Override
+            public void handshakeFailed(Event event, Throwable failure) {
+                log.warn("refused a TLS connection from {}: {}", event.getSSLEngine().getPeerHost(),
+                        failure.getMessage() == null ? failure.toString() : failure.getMessage());
+            }
+        });
+        return connector;
+    }
+}
