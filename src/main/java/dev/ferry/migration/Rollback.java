@@ -8,7 +8,9 @@ import dev.ferry.migration.MigrationReport.Failure;
  *
  * <p>In order: cancel QEMU's migration if it was started; recover the devices as their sequence
  * says ({@link DeviceSteps#recover}), each with the last step it completed; tear down the destination if it was
- * touched; resume the guest only if it was running before. A step that fails is recorded and the
+ * touched; cancel again if QEMU did not answer the first time (a QEMU blocked on a destination that
+ * stopped taking the stream answers once the teardown broke it); resume the guest only if it was
+ * running before. A step that fails is recorded and the
  * others still run; the result is ROLLED_BACK only if every step succeeded.
  *
  * <p>Once the destination has been asked to take the VM, it may have taken it (a switchover
@@ -43,12 +45,12 @@ final class Rollback {
         if (rec.current() == null || rec.current().canFollow(Phase.ROLLING_BACK)) {
             rec.enter(Phase.ROLLING_BACK, why);
         }
+        String cancelFailed = null;
         if (touched.qemuStarted()) {
             try {
                 source.cancelMigration();
             } catch (MigrationException | RuntimeException e) {
-                rec.recoveryFailed(new Failure(Phase.ROLLING_BACK.wireName(), null, "cancel",
-                        "cancelling QEMU's migration failed: " + DeviceSteps.message(e)));
+                cancelFailed = DeviceSteps.message(e);
             }
         }
         devices.recover();
@@ -60,6 +62,19 @@ final class Rollback {
                 destinationSettled = false;
                 rec.recoveryFailed(new Failure(Phase.ROLLING_BACK.wireName(), null, "abort",
                         "tearing down the destination failed: " + DeviceSteps.message(e)));
+            }
+        }
+        if (cancelFailed != null) {
+            // A source QEMU blocked sending to a destination that does not take the stream (stopped, hung)
+            // answers nothing until that stream breaks: the destination's teardown breaks it, so ask again.
+            try {
+                source.cancelMigration();
+                rec.note("QEMU's migration was cancelled once the destination was torn down (before, it did not"
+                        + " answer: " + cancelFailed + ")");
+            } catch (MigrationException | RuntimeException e) {
+                rec.recoveryFailed(new Failure(Phase.ROLLING_BACK.wireName(), null, "cancel",
+                        "cancelling QEMU's migration failed: " + cancelFailed + "; again after the destination's"
+                                + " teardown: " + DeviceSteps.message(e)));
             }
         }
         if (touched.switchoverAsked() && !destinationSettled) {

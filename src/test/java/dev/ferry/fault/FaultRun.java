@@ -123,6 +123,8 @@ final class FaultRun {
             problems.addAll(new Invariants(lab, guest).check(from, to, id));
             if (!problems.isEmpty()) {
                 problems.add("the source's report: " + reportSummary(status));
+                // The table abbreviates; the whole report is what explains a failure.
+                System.out.println("fault matrix: " + row.label + " x " + fault.label + " failed; the source's status: " + status);
             }
         } catch (Exception e) {
             problems.add("the suite could not run the cell: " + e);

@@ -148,6 +148,8 @@ final class Fakes {
         boolean failCompletion;
         boolean cancelDuringRamCopy;
         boolean failCancel;
+        /** Cancels that fail before one succeeds, as a QEMU blocked on a stopped destination's stream answers nothing. */
+        int cancelsUnanswered;
         boolean failResume;
         Cancellation cancellation;
 
@@ -206,6 +208,10 @@ final class Fakes {
             log.add("qemu cancel");
             if (failCancel) {
                 throw new MigrationException("QEMU did not leave migration state 'active' within 30 s of a cancel");
+            }
+            if (cancelsUnanswered > 0) {
+                cancelsUnanswered--;
+                throw StalledException.silentSource("the source's QEMU (pid 42) is hung: it did not answer 'query-migrate' within 5 s");
             }
         }
 

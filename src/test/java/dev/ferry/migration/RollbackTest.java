@@ -99,12 +99,31 @@ class RollbackTest {
 
         assertThat(result).isEqualTo(Result.FAILED);
         assertThat(log.lines).containsExactly("qemu cancel", "recover d2 pre-suspend", "recover d0 sync", "dest abort",
-                "source resume");
+                "qemu cancel", "source resume");
         MigrationReport report = rec.finish(result, List.of(), null);
         assertThat(report.recoveryFailures()).extracting(MigrationReport.Failure::step)
-                .containsExactly("cancel", "recover", "abort", "resume");
+                .containsExactly("recover", "abort", "cancel", "resume");
         assertThat(report.recoveryFailures()).extracting(MigrationReport.Failure::message).anySatisfy(
                 m -> assertThat(m).isEqualTo("tearing down the destination failed: cannot reach agent 'dst': connection refused"));
+    }
+
+    @Test
+    void run_whenQemuAnswersTheCancelOnlyOnceTheDestinationIsTornDown_cancelsAgainThenResumes_andRollsBack() {
+        at(Phase.PREPARE, Phase.PRE_SUSPEND, Phase.RAM_COPY, Phase.POST_SUSPEND, Phase.SYNC);
+        startedD0ThenD2();
+        source.running = false;
+        source.cancelsUnanswered = 1;
+
+        Result result = Rollback.run(rec, devices, source, dest, new Rollback.Touched(true, true, true, false),
+                "the destination's QEMU stopped taking the stream").result();
+
+        assertThat(result).isEqualTo(Result.ROLLED_BACK);
+        assertThat(log.lines).containsExactly("qemu cancel", "recover d2 pre-suspend", "recover d0 sync", "dest abort",
+                "qemu cancel", "source resume");
+        MigrationReport report = rec.finish(result, List.of(), null);
+        assertThat(report.recoveryFailures()).isEmpty();
+        assertThat(report.notes()).anySatisfy(n -> assertThat(n).contains("cancelled once the destination was torn down",
+                "did not answer 'query-migrate'"));
     }
 
     @Test
