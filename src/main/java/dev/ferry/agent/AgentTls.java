@@ -47,7 +47,8 @@ record AgentTls(ApiTls api, SSLContext peers) {
         }
         try {
             TlsDir tls = new TlsDir(dir);
-            return new AgentTls(new ApiTls(TlsContexts.server(tls), config.peers().keySet()), TlsContexts.client(tls));
+            return new AgentTls(new ApiTls(TlsContexts.server(tls), config.peers().keySet(),
+                    TlsContexts.clusterTrust(tls)), TlsContexts.client(tls));
         } catch (PkiException e) {
             throw new AgentStartException("tls.dir " + dir + ": " + e.getMessage(), e);
         }

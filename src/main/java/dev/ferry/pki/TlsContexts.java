@@ -14,8 +14,6 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * JSSE contexts made from a {@link TlsDir}: they present the directory's certificate and trust
@@ -23,14 +21,37 @@ import org.slf4j.LoggerFactory;
  * group or others may read them.
  */
 public final class TlsContexts {
-    private static final Logger log = LoggerFactory.getLogger(TlsContexts.class);
     private static final char[] IN_MEMORY = "ferry".toCharArray();
 
     private TlsContexts() {}
 
-    /** An agent's server side: the host certificate ({@code server-cert.pem}); refused client certificates are logged. */
+    /**
+     * An agent's server side: the host certificate ({@code server-cert.pem}). A client certificate is
+     * asked for, and the handshake proves the client holds its key, but its chain is not judged here:
+     * a refusal in the handshake reaches the caller as a bare TLS alert, so the API judges it with
+     * {@link #clusterTrust} before any handler runs and answers 401 naming what is wrong.
+     */
     public static SSLContext server(TlsDir dir) throws PkiException {
         return context(dir.serverCert(), dir.serverKey(), dir.caCert(), true);
+    }
+
+    /** Trusts the cluster CA in {@code dir}'s {@code ca-cert.pem} alone: for judging client certificates. */
+    public static X509ExtendedTrustManager clusterTrust(TlsDir dir) throws PkiException {
+        X509Certificate ca = PemFiles.readCertificate(dir.caCert());
+        try {
+            return trustOnly(ca);
+        } catch (GeneralSecurityException | IOException e) {
+            throw new PkiException("cannot trust " + dir.caCert() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static X509ExtendedTrustManager trustOnly(X509Certificate ca) throws GeneralSecurityException, IOException {
+        KeyStore trusted = KeyStore.getInstance("PKCS12");
+        trusted.load(null, null);
+        trusted.setCertificateEntry("cluster-ca", ca);
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+        tmf.init(trusted);
+        return (X509ExtendedTrustManager) tmf.getTrustManagers()[0];
     }
 
     /** A client side: an agent calling its peers, or an operator's CLI ({@code client-cert.pem}). */
@@ -52,79 +73,60 @@ public final class TlsContexts {
             keys.setKeyEntry("ferry", key, IN_MEMORY, new X509Certificate[] {cert, ca});
             KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             kmf.init(keys, IN_MEMORY);
-            KeyStore trusted = KeyStore.getInstance("PKCS12");
-            trusted.load(null, null);
-            trusted.setCertificateEntry("cluster-ca", ca);
-            TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-            tmf.init(trusted);
-            X509ExtendedTrustManager trust = (X509ExtendedTrustManager) tmf.getTrustManagers()[0];
+            X509ExtendedTrustManager trust = trustOnly(ca);
             SSLContext ctx = SSLContext.getInstance("TLSv1.3");
-            ctx.init(kmf.getKeyManagers(), new TrustManager[] {server ? new LoggingTrustManager(trust) : trust}, null);
+            ctx.init(kmf.getKeyManagers(), new TrustManager[] {server ? new ClientChainLater(trust) : trust}, null);
             return ctx;
         } catch (GeneralSecurityException | IOException e) {
             throw new PkiException("cannot make a TLS context from " + certFile.getParent() + ": " + e.getMessage(), e);
         }
     }
 
-    /** Logs each client certificate the server refuses, with its subject, so an operator sees who was turned away. */
-    private static final class LoggingTrustManager extends X509ExtendedTrustManager {
-        private final X509ExtendedTrustManager delegate;
+    /**
+     * The server's trust: a client's chain passes the handshake whatever it is (the API judges it,
+     * see {@link #server}); the CA is still named in the certificate request, so clients pick the
+     * right certificate.
+     */
+    private static final class ClientChainLater extends X509ExtendedTrustManager {
+        private final X509ExtendedTrustManager cluster;
 
-        LoggingTrustManager(X509ExtendedTrustManager delegate) {
-            this.delegate = delegate;
+        ClientChainLater(X509ExtendedTrustManager cluster) {
+            this.cluster = cluster;
         }
 
         @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-            try {
-                delegate.checkClientTrusted(chain, authType, socket);
-            } catch (CertificateException e) {
-                throw refused(chain, e);
-            }
+        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {
+            // Judged per request by the API.
         }
 
         @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-            try {
-                delegate.checkClientTrusted(chain, authType, engine);
-            } catch (CertificateException e) {
-                throw refused(chain, e);
-            }
+        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
+            // Judged per request by the API.
         }
 
         @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            try {
-                delegate.checkClientTrusted(chain, authType);
-            } catch (CertificateException e) {
-                throw refused(chain, e);
-            }
-        }
-
-        private static CertificateException refused(X509Certificate[] chain, CertificateException e) {
-            String subject = chain == null || chain.length == 0 ? "(none)" : chain[0].getSubjectX500Principal().getName();
-            log.warn("refused a client certificate: subject '{}': {}", subject, e.getMessage());
-            return e;
+        public void checkClientTrusted(X509Certificate[] chain, String authType) {
+            // Judged per request by the API.
         }
 
         @Override
         public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-            delegate.checkServerTrusted(chain, authType, socket);
+            cluster.checkServerTrusted(chain, authType, socket);
         }
 
         @Override
         public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-            delegate.checkServerTrusted(chain, authType, engine);
+            cluster.checkServerTrusted(chain, authType, engine);
         }
 
         @Override
         public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            delegate.checkServerTrusted(chain, authType);
+            cluster.checkServerTrusted(chain, authType);
         }
 
         @Override
         public X509Certificate[] getAcceptedIssuers() {
-            return delegate.getAcceptedIssuers();
+            return cluster.getAcceptedIssuers();
         }
     }
 }

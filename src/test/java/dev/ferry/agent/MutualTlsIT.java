@@ -1,7 +1,6 @@
 package dev.ferry.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.agent.api.MigrateRequest;
 import dev.ferry.guest.GuestConsole;
@@ -12,10 +11,10 @@ import dev.ferry.migration.MigrationStatus;
 import dev.ferry.pki.CertificateAuthority;
 import dev.ferry.pki.TestPki;
 import dev.ferry.proc.ProcResult;
-import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.time.Clock;
@@ -77,28 +76,43 @@ class MutualTlsIT {
     }
 
     @Test
-    void noClientCertificate_isRefusedInTheHandshake() throws Exception {
+    void noClientCertificate_gets401() throws Exception {
         Api anonymous = as(Lab.A, trustingOnly(lab.pki().caDir().resolve("ca-cert.pem")));
 
-        assertThatThrownBy(() -> anonymous.post("/v1/vms", DEFINE)).isInstanceOf(IOException.class);
+        Api.Reply r = anonymous.post("/v1/vms", DEFINE);
+
+        assertUnauthenticated(r, "requires a client certificate");
     }
 
     @Test
-    void certificateOfAnotherCa_isRefusedInTheHandshake() throws Exception {
+    void certificateOfAnotherCa_gets401() throws Exception {
         TestPki other = TestPki.in(root.resolve("other-cluster"));
-        Api stranger = asCertificate(Lab.A, other.operator("mallory", "mallory"));
+        Path mallory = other.operator("mallory", "mallory");
+        // Mallory checks the agent against this cluster's CA, so the handshake completes and the agent judges her certificate.
+        Files.copy(lab.pki().caDir().resolve("ca-cert.pem"), mallory.resolve("ca-cert.pem"), StandardCopyOption.REPLACE_EXISTING);
+        Api stranger = asCertificate(Lab.A, mallory);
 
-        assertThatThrownBy(() -> stranger.post("/v1/vms", DEFINE)).isInstanceOf(IOException.class);
+        Api.Reply r = stranger.post("/v1/vms", DEFINE);
+
+        assertUnauthenticated(r, "'CN=mallory", "was not issued by this cluster's CA");
     }
 
     @Test
-    void expiredOperatorCertificate_isRefusedInTheHandshake() throws Exception {
+    void expiredOperatorCertificate_gets401() throws Exception {
         Instant longAgo = Instant.now().minus(Duration.ofDays(30));
         Path expired = root.resolve("expired");
         CertificateAuthority.load(lab.pki().caDir(), Clock.fixed(longAgo, ZoneOffset.UTC))
                 .issueOperator("late", Duration.ofDays(1), expired);
 
-        assertThatThrownBy(() -> asCertificate(Lab.A, expired).post("/v1/vms", DEFINE)).isInstanceOf(IOException.class);
+        Api.Reply r = asCertificate(Lab.A, expired).post("/v1/vms", DEFINE);
+
+        assertUnauthenticated(r, "'CN=late", "expired on");
+    }
+
+    private static void assertUnauthenticated(Api.Reply r, String... says) {
+        assertThat(r.status()).as("%s", r.body()).isEqualTo(401);
+        assertThat(r.body().path("error").path("code").asText()).isEqualTo("unauthenticated");
+        assertThat(r.body().path("error").path("message").asText()).contains(says);
     }
 
     @Test

@@ -2,12 +2,16 @@ package dev.ferry.agent.api;
 
 import dev.ferry.pki.Identity;
 import io.javalin.http.Context;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.X509Certificate;
 import java.util.Set;
+import javax.net.ssl.X509TrustManager;
 
 /**
- * Who may call what, decided from the client certificate TLS already verified against the cluster
- * CA. Operators ({@code ferry pki client}, OU=operators) may call everything but the peer API;
+ * Who may call what, decided from the client certificate: first whether the cluster CA signed it
+ * and it is valid now (401 otherwise, saying which), then its kind. Operators ({@code ferry pki client}, OU=operators) may call everything but the peer API;
  * hosts ({@code ferry pki issue}, OU=hosts) whose CN is one of this agent's peers may call the peer
  * API ({@code /v1/peer/...}) only; every other certificate is refused. The decision is made before
  * any handler runs, on the path the router matches.
@@ -19,9 +23,11 @@ final class ClientAccess {
     private static final String CERTIFICATES = "jakarta.servlet.request.X509Certificate";
 
     private final Set<String> peers;
+    private final X509TrustManager cluster;
 
-    ClientAccess(Set<String> peers) {
+    ClientAccess(Set<String> peers, X509TrustManager cluster) {
         this.peers = Set.copyOf(peers);
+        this.cluster = cluster;
     }
 
     void check(Context ctx) {
@@ -30,13 +36,34 @@ final class ClientAccess {
         ctx.attribute(CALLER, caller);
     }
 
-    /** The verified certificate's holder; 401 when the connection carries none. */
-    static Identity caller(Object certificates) {
+    /** The holder of a certificate the cluster CA signed and that is valid now; 401 naming what is wrong otherwise. */
+    Identity caller(Object certificates) {
         if (!(certificates instanceof X509Certificate[] chain) || chain.length == 0) {
             throw new AccessDeniedException(401, "unauthenticated", null, "this agent requires a client certificate of"
                     + " the cluster CA; pass --cert DIR (a directory from 'ferry pki client') or set FERRY_CERT");
         }
-        return Identity.of(chain[0]);
+        Identity holder = Identity.of(chain[0]);
+        try {
+            chain[0].checkValidity();
+        } catch (CertificateExpiredException e) {
+            throw unauthenticated(holder, "expired on " + chain[0].getNotAfter().toInstant());
+        } catch (CertificateNotYetValidException e) {
+            throw unauthenticated(holder, "is not valid before " + chain[0].getNotBefore().toInstant()
+                    + " (is this host's clock right?)");
+        }
+        try {
+            cluster.checkClientTrusted(chain, "UNKNOWN");
+        } catch (CertificateException e) {
+            throw unauthenticated(holder, "was not issued by this cluster's CA (its issuer: '"
+                    + chain[0].getIssuerX500Principal().getName() + "')");
+        }
+        return holder;
+    }
+
+    private static AccessDeniedException unauthenticated(Identity holder, String what) {
+        return new AccessDeniedException(401, "unauthenticated", holder, "the client certificate '" + holder.subject()
+                + "' " + what + "; use one from 'ferry pki client' (operators) or 'ferry pki issue' (hosts) of this"
+                + " cluster's CA");
     }
 
     /** Returns when {@code caller} may call {@code path}; throws a 403 naming the rule otherwise. */

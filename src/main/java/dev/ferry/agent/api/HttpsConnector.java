@@ -11,9 +11,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The API's only connector when TLS is on: HTTPS, with a client certificate of the cluster CA
- * required in the handshake. A caller without one, or with one the CA did not sign or that expired,
- * never reaches HTTP; the handshake fails and is logged.
+ * The API's only connector when TLS is on: HTTPS, asking every client for its certificate. The
+ * handshake proves the client holds the key of what it presents; whether the cluster CA signed it,
+ * and whether it is still valid, {@link ClientAccess} judges before any handler runs, so a caller
+ * without a good certificate gets a 401 that says what is wrong instead of a bare TLS alert.
  */
 final class HttpsConnector {
     private static final Logger log = LoggerFactory.getLogger(HttpsConnector.class);
@@ -29,7 +30,7 @@ final class HttpsConnector {
     }
 
     ClientAccess access() {
-        return new ClientAccess(tls.peers());
+        return new ClientAccess(tls.peers(), tls.cluster());
     }
 
     ServerConnector connector(Server server, HttpConfiguration http) {
@@ -39,7 +40,7 @@ final class HttpsConnector {
         http.addCustomizer(secure);
         SslContextFactory.Server ssl = new SslContextFactory.Server();
         ssl.setSslContext(tls.context());
-        ssl.setNeedClientAuth(true);
+        ssl.setWantClientAuth(true);
         ServerConnector connector = new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"),
                 new HttpConnectionFactory(http));
         connector.setHost(listen);
