@@ -29,6 +29,8 @@ final class CrashRun {
     /** The source's phases in which the destination's incoming QEMU does not hold the guest yet. */
     static final Set<String> BEFORE_SWITCHOVER = Set.of("check", "prepare", "pre-suspend", "ram-copy", "post-suspend", "sync");
     static final Duration MIGRATION_LIMIT = Duration.ofMinutes(3);
+    /** How a run the harness itself could not carry out is marked: it failed, but broke no invariant. */
+    static final String HARNESS_ERROR = "the harness could not run";
 
     private final Lab lab;
     private final MatrixGuest guest;
@@ -67,7 +69,7 @@ final class CrashRun {
             outcome = settle(from, id, problems);
             problems.addAll(new Invariants(lab, guest).check(from, to, id));
         } catch (Exception e) {
-            problems.add("the harness could not run: " + e);
+            problems.add(HARNESS_ERROR + ": " + e);
         } finally {
             for (long pid : frozen) {
                 lab.resume(pid);

@@ -27,9 +27,20 @@ class CrashRunsDocTest {
         CrashRunsDoc.addTo(doc, batch(List.of(run(3, Victim.DEST_AGENT, "ended:completed", List.of())), "pass (all there)"), true);
 
         String md = Files.readString(doc);
-        assertThat(md).contains("**In total: 3 runs in 2 batches, 1 invariant violations.**");
+        assertThat(md).contains("**In total: 3 runs in 2 batches, 1 failed: 1 invariant violations.**");
         assertThat(md).contains("replay with `-Dferry.crash.seed=2`").contains("no running copy");
         assertThat(CrashRunsDoc.read(doc).totals()).containsExactly(3, 1);
+    }
+
+    @Test
+    void addTo_countsARunTheHarnessCouldNotCarryOutApartFromViolations(@TempDir Path dir) throws Exception {
+        Path doc = dir.resolve("crash-runs.md");
+        CrashRunsDoc.addTo(doc, batch(List.of(run(1, Victim.SOURCE_AGENT, "prepare",
+                List.of(CrashRun.HARNESS_ERROR + ": java.io.IOException: SIGSTOP failed")),
+                run(2, Victim.QEMU, "sync", List.of("no running copy"))), "pass (all there)"), true);
+
+        assertThat(Files.readString(doc)).contains("**In total: 2 runs in 1 batches, 2 failed: 1 invariant violations and"
+                + " 1 run the harness itself could not carry out (below, with what fixed them).**");
     }
 
     @Test
