@@ -5,7 +5,9 @@ import dev.ferry.pki.PkiException;
 import dev.ferry.pki.TlsContexts;
 import dev.ferry.pki.TlsDir;
 import java.net.InetAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -27,7 +29,9 @@ final class DemoPki {
         this.operator = operator;
     }
 
-    static DemoPki make(Path dir) throws PkiException {
+    static DemoPki make(Path dir) throws PkiException, java.io.IOException {
+        // Only the demo's user may look in: the CA's key and the hosts' keys are in here.
+        Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Clock clock = Clock.systemUTC();
         CertificateAuthority ca = CertificateAuthority.init(dir.resolve("ca"), "Ferry demo CA", VALIDITY.multipliedBy(2),
                 clock);
