@@ -19,7 +19,8 @@ import javax.net.ssl.SSLContext;
  * under one directory that goes away with the demo's.
  */
 final class DemoPki {
-    private static final Duration VALIDITY = Duration.ofDays(1);
+    // Long enough that the agents do not warn of certificates about to expire (they do under 30 days).
+    private static final Duration VALIDITY = Duration.ofDays(60);
 
     private final Path dir;
     private final SSLContext operator;
