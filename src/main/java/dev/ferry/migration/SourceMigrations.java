@@ -212,7 +212,7 @@ public final class SourceMigrations {
         MigrationPlan plan = plan(id, spec, mode, peer, params, new QmpGuestControl(handle.qmp()), tls);
         QmpSourceQemu source = new QmpSourceQemu(spec.name(), handle.qmp(), clock,
                 () -> release(handle, keptSerialLog(keptLogs, spec.name(), id)), handle.pid(), handle.runDir())
-                .withTls(streamTls, tls);
+                .withTls(tls == null ? null : streamTls, tls); // a save writes a local file: no TLS
         // The history row comes first: a restart finds the migration even if it dies before CHECK is journaled.
         store.saveMigration(new MigrationRecord(id, spec.name(), Role.SOURCE, peer, mode, null, null, run.startedAt,
                 run.startedAt));

@@ -46,7 +46,7 @@ public final class StreamTlsBenchmark {
             Side plain = new Side("plain", plainLab, plainRuns);
             String[] at = {Lab.A, Lab.A};
             for (Side side : List.of(tls, plain)) {
-                Path disk = randomDisk(root.resolve(side.name() + "-data.raw"));
+                Path disk = randomDisk(side.lab().root().resolve("data.raw"));
                 String spec = TestGuest.named(VM).disk(disk).diskFormat("raw").localDisk().yaml();
                 System.out.println(side.name() + ": booting vm '" + VM + "' on " + Lab.A);
                 BenchGuest.awaitBooted(side.lab().defineAndStart(Lab.A, VM, spec));
@@ -55,6 +55,7 @@ public final class StreamTlsBenchmark {
                 List<Side> order = i % 2 == 1 ? List.of(tls, plain) : List.of(plain, tls);
                 for (Side side : order) {
                     int s = side == tls ? 0 : 1;
+                    forgetOldCopy(side.lab(), side.lab().other(at[s]));
                     MigrationReport report = BenchGuest.migrate(side.lab(), VM, at[s]);
                     FerryRun run = new FerryRun(side.name(), i, at[s], side.lab().other(at[s]), report);
                     at[s] = run.to();
@@ -70,6 +71,21 @@ public final class StreamTlsBenchmark {
         }
         print(tlsRuns, plainRuns);
         System.out.printf("wall time: %d s%n", (System.nanoTime() - started) / 1_000_000_000);
+    }
+
+    /**
+     * Deletes the copy of the guest's disk that {@code host} kept when the guest last left it: the source's
+     * image stays where it was after a migration, and a destination refuses to overwrite a copy it finds.
+     */
+    private static void forgetOldCopy(Lab lab, String host) throws Exception {
+        Path copies = lab.agent(host).dataDir().resolve("images").resolve(VM);
+        if (Files.isDirectory(copies)) {
+            try (var files = Files.list(copies)) {
+                for (Path f : files.toList()) {
+                    Files.delete(f);
+                }
+            }
+        }
     }
 
     /** RAM copy in KiB/s (kept integral for the medians): QEMU's bytes sent over the ram-copy phase. */
