@@ -9,6 +9,7 @@ import dev.ferry.device.DeviceControllers;
 import dev.ferry.device.ToolRunner;
 import dev.ferry.device.disk.DiskImages;
 import dev.ferry.migration.Migrations;
+import dev.ferry.vm.QemuTls;
 import dev.ferry.proc.ProcessRunner;
 import dev.ferry.vm.PathRoots;
 import dev.ferry.vm.QemuHost;
@@ -220,7 +221,8 @@ public final class Agent implements AutoCloseable {
                 config.dataDir().resolve("images"), config.dataDir().resolve("logs"),
                 new DeviceControllers(ToolSpecs.of(config.tools()), new ToolRunner(runner)), new DiskImages(runner),
                 parts.vmHost(), new AgentVms(vms, leases, parts.specs(), parts.resources()), store, parts.clock(),
-                ApiJson.lenient(), config.roots(), tls == null ? null : tls.peers()));
+                ApiJson.lenient(), config.roots(), tls == null ? null : tls.peers(),
+                config.tls().map(QemuTls::new).orElse(null)));
     }
 
     /**

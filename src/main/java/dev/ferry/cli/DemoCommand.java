@@ -43,7 +43,9 @@ import picocli.CommandLine.Spec;
                 + "(a Linux kernel and busybox) with a vTPM, a data disk on the first agent's local storage and a NIC "
                 + "on the first, migrate it live to the second (which copies the disk while the guest writes to it), "
                 + "then check the guest: its ticks go on, its TPM PCRs are unchanged, and every disk "
-                + "record it was told was written is on the disk. Prints the migration report; cleans up after itself.",
+                + "record it was told was written is on the disk. Everything runs over mutual TLS (the agents' API and "
+                + "QEMU's migration and disk streams) with a throwaway cluster CA made in the demo's directory, "
+                + "unless --insecure. Prints the migration report; cleans up after itself.",
                 "Exit code 0 when the migration completed and every check passed."})
 final class DemoCommand implements Callable<Integer> {
     @Spec
@@ -62,6 +64,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--shared-disk", description = {"Put the data disk on storage both agents share (nothing to copy)"
             + " instead of on the first agent's local storage (the default, copied live to the second: --local-disk)."})
     boolean sharedDisk;
+
+    @Option(names = "--insecure", description = {"Run without certificates: plain HTTP between the agents and the"
+            + " demo, and the guest's memory and disk copied over plain TCP (what an agent without tls does)."})
+    boolean insecure;
 
     @Option(names = "--local-disk", hidden = true, description = "The default: the data disk is local to the first agent.")
     boolean localDisk;
@@ -97,12 +103,18 @@ final class DemoCommand implements Callable<Integer> {
         int portA = freePort();
         int portB = freePort();
         Path boot = kit.kernel().getParent();
-        try (Agent a = agent(root, boot, "host-a", portA, "host-b", portB);
-             Agent b = agent(root, boot, "host-b", portB, "host-a", portA)) {
+        DemoPki pki = insecure ? null : DemoPki.make(root.resolve("pki"));
+        if (pki != null) {
+            say(out, "made a throwaway cluster CA and certificates for host-a, host-b and the demo in " + pki.dir());
+        }
+        try (Agent a = agent(root, boot, "host-a", portA, "host-b", portB, pki);
+             Agent b = agent(root, boot, "host-b", portB, "host-a", portA, pki)) {
             say(out, "agents: host-a at " + a.url() + ", host-b at " + b.url() + "; data disk "
-                    + (sharedDisk ? "on storage both share" : "local to host-a, copied live to host-b"));
-            AgentClient onA = new AgentClient(a.url());
-            AgentClient onB = new AgentClient(b.url());
+                    + (sharedDisk ? "on storage both share" : "local to host-a, copied live to host-b") + "; "
+                    + (pki == null ? "no TLS (--insecure): API, RAM and disk copies in clear"
+                    : "mutual TLS on the API and on QEMU's RAM and disk streams"));
+            AgentClient onA = pki == null ? new AgentClient(a.url()) : new AgentClient(a.url(), pki.operator());
+            AgentClient onB = pki == null ? new AgentClient(b.url()) : new AgentClient(b.url(), pki.operator());
             onA.post("/v1/vms", new DefineVmRequest(guest.specYaml(), root.toString()));
             VmInfo started = onA.post("/v1/vms/" + DemoGuest.NAME + "/start", null).as(VmInfo.class);
             Path sourceLog = new RunDir(Path.of(started.runDir())).serialLog();
@@ -125,6 +137,7 @@ final class DemoCommand implements Callable<Integer> {
                     ? a.config().dataDir().resolve("logs").resolve(DemoGuest.NAME + "." + report.id() + ".serial.log")
                     : sourceLog);
             Map<String, Object> outcome = outcome(report);
+            outcome.put("tls", pki != null);
             boolean ok = report.result() == Result.COMPLETED
                     && check(onB, guest, runner, sourceEnd, before, outcome, out, b.config().dataDir().resolve("images"));
             if (json) {
@@ -182,13 +195,15 @@ final class DemoCommand implements Callable<Integer> {
      * One of the demo's agents: its VMs may use the demo's directory (where the data disk is; the agents'
      * data directories under it stay theirs) and boot the test guest's kernel from the kit's cache.
      */
-    private static Agent agent(Path root, Path boot, String host, int port, String peer, int peerPort)
+    private static Agent agent(Path root, Path boot, String host, int port, String peer, int peerPort, DemoPki pki)
             throws IOException, ConfigException {
         Path data = Files.createDirectories(root.resolve(host));
         Path config = data.resolve("agent.yaml");
+        String scheme = pki == null ? "http" : "https";
         Files.writeString(config, String.join("\n", "host: " + host, "listen: 127.0.0.1", "port: " + port,
                 "dataDir: " + data, "storage: [\"" + root + "\"]", "boot: [\"" + boot + "\"]",
-                "peers:", "  " + peer + ": http://127.0.0.1:" + peerPort, ""));
+                pki == null ? "" : "tls: {dir: \"" + pki.hostDir(host) + "\"}",
+                "peers:", "  " + peer + ": " + scheme + "://127.0.0.1:" + peerPort, ""));
         return Agent.start(AgentConfig.load(config));
     }
 

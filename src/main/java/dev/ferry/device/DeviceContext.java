@@ -1,5 +1,6 @@
 package dev.ferry.device;
 
+import dev.ferry.vm.QemuTls;
 import java.time.Duration;
 import java.util.function.Consumer;
 
@@ -20,10 +21,12 @@ import java.util.function.Consumer;
  * @param stallTimeout how long the device's own data copy may make no progress before it fails as stalled
  * @param receiver    who takes the device's data at the endpoint, for messages ("the destination's
  *                    incoming QEMU (pid N on 'host')"); null when unknown
+ * @param streamTls   how the source's QEMU reaches the destination's QEMU over TLS (a disk's NBD copy);
+ *                    null when its streams are plain
  */
 public record DeviceContext(String vmName, String vmUuid, DeviceRef device, Mode mode, String destination,
                             Consumer<DeviceEvent> progress, String endpoint, long copyBytesPerSecond,
-                            Duration stallTimeout, String receiver) {
+                            Duration stallTimeout, String receiver, QemuTls.Peer streamTls) {
 
     /** The stall timeout of a context made without one. */
     public static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(10);
@@ -36,7 +39,7 @@ public record DeviceContext(String vmName, String vmUuid, DeviceRef device, Mode
     public DeviceContext(String vmName, String vmUuid, DeviceRef device, Mode mode, String destination,
                          Consumer<DeviceEvent> progress, String endpoint, long copyBytesPerSecond) {
         this(vmName, vmUuid, device, mode, destination, progress, endpoint, copyBytesPerSecond, DEFAULT_STALL_TIMEOUT,
-                null);
+                null, null);
     }
 
     /** The same context with the endpoint the destination prepared for this device. */
@@ -47,7 +50,7 @@ public record DeviceContext(String vmName, String vmUuid, DeviceRef device, Mode
     /** The same context with the endpoint the destination prepared for this device, and who serves it. */
     public DeviceContext withEndpoint(String endpoint, String receiver) {
         return new DeviceContext(vmName, vmUuid, device, mode, destination, progress, endpoint, copyBytesPerSecond,
-                stallTimeout, receiver);
+                stallTimeout, receiver, streamTls);
     }
 
     /** Reports a message from this device. */

@@ -51,11 +51,16 @@ public final class DestinationMigrations {
     }
 
     public Prepared prepare(PeerProtocol.Request r) {
+        return prepare(r, null);
+    }
+
+    /** Prepares for a source whose host certificate has {@code sourceSubject} (null when the call was plain HTTP). */
+    public Prepared prepare(PeerProtocol.Request r, String sourceSubject) {
         if (r.protocol() != PeerProtocol.VERSION) {
             throw new RequestException(Kind.CONFLICT, IncomingMigrations.versionMismatch(r.protocol()));
         }
         try {
-            return incoming.prepare(r);
+            return incoming.prepare(r, sourceSubject);
         } catch (MigrationException e) {
             if (e.getCause() instanceof SpecException) {
                 throw new RequestException(Kind.INVALID_SPEC, e.getMessage(), e);

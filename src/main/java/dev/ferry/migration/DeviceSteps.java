@@ -86,7 +86,8 @@ final class DeviceSteps {
                             rec.note(unit.ref().id() + ": " + event.message());
                         }
                     }, null,
-                    plan.params().diskBandwidthMiBps() * 1024 * 1024, plan.params().stallTimeout(), null);
+                    plan.params().diskBandwidthMiBps() * 1024 * 1024, plan.params().stallTimeout(), null,
+                    plan.streamTls());
             devices.add(new Tracked(unit, ctx));
         }
         this.sequence = StepSequence.of(devices.stream().map(Tracked::needs).toList());

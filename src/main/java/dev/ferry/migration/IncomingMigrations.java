@@ -17,6 +17,7 @@ import dev.ferry.proc.Processes;
 import dev.ferry.qmp.QmpException;
 import dev.ferry.vm.PathRefusedException;
 import dev.ferry.vm.PathRoots;
+import dev.ferry.vm.QemuTls;
 import dev.ferry.vm.SpecException;
 import dev.ferry.vm.SpecPaths;
 import dev.ferry.vm.VmException;
@@ -55,6 +56,8 @@ public final class IncomingMigrations {
     private final Clock clock;
     private final ImageStore images;
     private final PathRoots roots;
+    /** TLS on the incoming streams (migration and NBD); null when they are plain. */
+    private final QemuTls streamTls;
     private final Map<String, Incoming> incoming = new ConcurrentHashMap<>();
     /** Migrations aborted before their prepare ran here: a prepare that arrives late must not start them. */
     private final RecentIds abortedUnprepared = new RecentIds(1000);
@@ -92,6 +95,17 @@ public final class IncomingMigrations {
     public IncomingMigrations(VmHost runtime, HostVms vms, MigrationStore store, DeviceControllers controllers,
                               String migrationAddress, Clock clock, DiskImages images, Path imagesRoot,
                               PathRoots roots) {
+        this(runtime, vms, store, controllers, migrationAddress, clock, images, imagesRoot, roots, null);
+    }
+
+    /**
+     * @param streamTls this host's certificates for the incoming QEMUs' streams: the migration stream and the NBD
+     *                  exports then take only TLS from the source host that asked; null for plain streams
+     */
+    public IncomingMigrations(VmHost runtime, HostVms vms, MigrationStore store, DeviceControllers controllers,
+                              String migrationAddress, Clock clock, DiskImages images, Path imagesRoot,
+                              PathRoots roots, QemuTls streamTls) {
+        this.streamTls = streamTls;
         this.roots = roots;
         this.runtime = runtime;
         this.vms = vms;
@@ -99,7 +113,7 @@ public final class IncomingMigrations {
         this.controllers = controllers;
         this.migrationAddress = migrationAddress;
         this.clock = clock;
-        this.images = new ImageStore(images, imagesRoot, migrationAddress);
+        this.images = new ImageStore(images, imagesRoot, migrationAddress, streamTls != null);
     }
 
     static String versionMismatch(int sourceVersion) {
@@ -158,7 +172,21 @@ public final class IncomingMigrations {
      * a disk tool fills); returns where to send. A restart anywhere in here finds the journal and tears
      * down whatever was made.
      */
-    public synchronized Prepared prepare(PeerProtocol.Request req) throws MigrationException {
+    public Prepared prepare(PeerProtocol.Request req) throws MigrationException {
+        return prepare(req, null);
+    }
+
+    /**
+     * {@link #prepare(PeerProtocol.Request)} for a source that proved who it is: {@code sourceSubject} is the subject
+     * of its host certificate, from the peer call's TLS. With TLS on the streams, the incoming QEMU accepts the
+     * migration stream and the NBD copies only from that subject; without it (null) there is no one to let in.
+     */
+    public synchronized Prepared prepare(PeerProtocol.Request req, String sourceSubject) throws MigrationException {
+        if (streamTls != null && sourceSubject == null) {
+            throw new MigrationException("migration " + req.migrationId() + ": this host takes QEMU streams over TLS"
+                    + " only, and the source ('" + req.sourceHost() + "') called without a host certificate; give both"
+                    + " agents tls: {dir: ...}");
+        }
         Incoming existing = incoming.get(req.migrationId());
         if (existing != null && existing.state == DestinationState.PREPARED) {
             return existing.prepared;
@@ -204,6 +232,12 @@ public final class IncomingMigrations {
             in.handle = runtime.startIncoming(SpecPaths.confine(spec, roots));
             in.handle.qmp().execute("migrate-set-capabilities", Map.of("capabilities",
                     List.of(Map.of("capability", "events", "state", true))), Duration.ofSeconds(10));
+            if (streamTls != null) {
+                // Before anything listens: the stream and the exports exist only with TLS, for this source only.
+                streamTls.addServer(in.handle.qmp(), sourceSubject);
+                in.handle.qmp().execute("migrate-set-parameters", Map.of("tls-creds", QemuTls.CREDS,
+                        "tls-authz", QemuTls.AUTHZ), Duration.ofSeconds(10));
+            }
             in.handle.qmp().execute("migrate-incoming", Map.of("uri", "tcp:" + migrationAddress + ":0"),
                     Duration.ofSeconds(10));
             in.prepared = new Prepared(listeningUri(in.handle), endpoints(devices, new QmpGuestControl(in.handle.qmp())),

@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutorService;
  *  source                                   destination
  *  CHECK       devices' step 0  ----------> check()        (all blockers reported together)
  *  PREPARE                      ----------> prepare()      backends + incoming QEMU, returns URI
+ *              source QEMU configured (TLS credentials, stream parameters)
  *  PRE_SUSPEND devices' step 1 (in order)
  *  RAM_COPY    QEMU migrate (pause-before-switchover) ==> RAM while the guest runs
  *              ... QEMU pauses the guest: downtime starts
@@ -78,12 +79,13 @@ public final class MigrationCoordinator {
             devices.endpoints(prepared.endpoints(), progress.receiver);
             cancel.throwIfCancelled();
 
+            // Before the devices' step 1: a disk's copy starts there and uses the stream's TLS credentials.
+            source.configure(plan.params());
             rec.enter(Phase.PRE_SUSPEND);
             devices.preSuspendAll(plan.params().convergeTimeout());
             cancel.throwIfCancelled();
 
             rec.enter(Phase.RAM_COPY, prepared.uri());
-            source.configure(plan.params());
             progress.qemuStarted = true;
             source.startMigration(prepared.uri());
             rec.paused(source.awaitPreSwitchover(plan.params().convergeTimeout(), rec::ram, cancel::isCancelled));

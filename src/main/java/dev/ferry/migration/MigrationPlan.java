@@ -5,6 +5,7 @@ import dev.ferry.device.DeviceControllers;
 import dev.ferry.device.DeviceRef;
 import dev.ferry.device.GuestControl;
 import dev.ferry.device.Mode;
+import dev.ferry.vm.QemuTls;
 import dev.ferry.vm.VmSpec;
 import java.util.List;
 import java.util.Objects;
@@ -12,9 +13,17 @@ import java.util.Objects;
 /**
  * Everything the coordinator needs to move one VM: who, where, which devices with which
  * controllers, and how.
+ *
+ * @param streamTls how the source's QEMU reaches the destination's over TLS (the migration stream and
+ *                  the disks' NBD copies); null when they travel plain (no {@code tls}, or a save to a file)
  */
 public record MigrationPlan(String id, String vmName, String vmUuid, String sourceHost, Mode mode,
-                            String destination, List<Unit> devices, MigrationParams params) {
+                            String destination, List<Unit> devices, MigrationParams params, QemuTls.Peer streamTls) {
+
+    public MigrationPlan(String id, String vmName, String vmUuid, String sourceHost, Mode mode,
+                         String destination, List<Unit> devices, MigrationParams params) {
+        this(id, vmName, vmUuid, sourceHost, mode, destination, devices, params, null);
+    }
 
     public MigrationPlan {
         Objects.requireNonNull(id, "id");

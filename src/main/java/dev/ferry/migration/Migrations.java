@@ -5,6 +5,7 @@ import dev.ferry.device.DeviceControllers;
 import dev.ferry.device.disk.DiskImages;
 import dev.ferry.device.disk.ImageStore;
 import dev.ferry.vm.PathRoots;
+import dev.ferry.vm.QemuTls;
 import dev.ferry.vm.VmHost;
 import java.net.URI;
 import java.nio.file.Path;
@@ -43,10 +44,13 @@ public final class Migrations implements AutoCloseable {
      * @param roots            the directories whose files VMs and save files may use here
      * @param peerTls          how peers are called over HTTPS (this host's certificate, the cluster CA);
      *                         null when they are called over plain HTTP
+     * @param streamTls        this host's certificates for QEMU's migration stream and NBD copies, both ways;
+     *                         null when those travel plain
      */
     public record Setup(String host, Map<String, URI> peers, String migrationAddress, Path imagesRoot, Path keptLogs,
                         DeviceControllers devices, DiskImages images, VmHost runtime, HostVms vms,
-                        MigrationStore store, Clock clock, ObjectMapper json, PathRoots roots, SSLContext peerTls) {}
+                        MigrationStore store, Clock clock, ObjectMapper json, PathRoots roots, SSLContext peerTls,
+                        QemuTls streamTls) {}
 
     private final SourceMigrations source;
     private final DestinationMigrations destination;
@@ -66,9 +70,9 @@ public final class Migrations implements AutoCloseable {
         sourceRecovery = new SourceRecovery(s.host(), s.vms(), s.store(), peers, s.devices(), s.keptLogs(), s.clock(),
                 s.json(), retries, steps);
         source = new SourceMigrations(s.host(), s.vms(), s.store(), peers, s.devices(), s.images(), s.keptLogs(),
-                s.clock(), s.json(), workers, steps, sourceRecovery, s.roots());
+                s.clock(), s.json(), workers, steps, sourceRecovery, s.roots(), s.streamTls());
         IncomingMigrations incoming = new IncomingMigrations(s.runtime(), s.vms(), s.store(), s.devices(),
-                s.migrationAddress(), s.clock(), s.images(), s.imagesRoot(), s.roots());
+                s.migrationAddress(), s.clock(), s.images(), s.imagesRoot(), s.roots(), s.streamTls());
         destination = new DestinationMigrations(incoming, s.runtime(), s.vms(), s.roots());
         destinationRecovery = new DestinationRecovery(s.runtime(), s.vms(), s.store(),
                 new ImageStore(s.images(), s.imagesRoot(), s.migrationAddress()), s.clock());

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.qmp.QmpClient;
 import dev.ferry.qmp.QmpException;
 import dev.ferry.qmp.QmpTimeoutException;
+import dev.ferry.vm.QemuTls;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -38,6 +39,9 @@ public final class QmpSourceQemu implements SourceQemu {
     private final SourceProcesses processes;
     /** How long QEMU may not answer, and its stream not move, before the migration stalled. */
     private volatile Duration stallTimeout = MigrationParams.DEFAULT_STALL_TIMEOUT;
+    /** This host's certificates and how the destination is reached over TLS; both null for a plain stream. */
+    private volatile QemuTls tls;
+    private volatile QemuTls.Peer tlsPeer;
 
     public QmpSourceQemu(String vmName, QmpClient qmp, Clock clock, Release release) {
         this(vmName, qmp, clock, release, SourceProcesses.UNKNOWN);
@@ -58,6 +62,19 @@ public final class QmpSourceQemu implements SourceQemu {
         this.events = new MigrationEvents(qmp);
     }
 
+    /**
+     * Sends the stream over TLS with this host's certificates {@code tls} to the destination {@code peer};
+     * null for a plain stream. Call before {@link #configure}, which gives QEMU the credentials.
+     */
+    public QmpSourceQemu withTls(QemuTls tls, QemuTls.Peer peer) {
+        if ((tls == null) != (peer == null)) {
+            throw new IllegalArgumentException("vm '" + vmName + "': TLS needs both the certificates and the peer");
+        }
+        this.tls = tls;
+        this.tlsPeer = peer;
+        return this;
+    }
+
     @Override
     public boolean isRunning() throws MigrationException {
         return "running".equals(call("query-status", null).path("status").asText());
@@ -71,9 +88,21 @@ public final class QmpSourceQemu implements SourceQemu {
                 Map.of("capability", "events", "state", true),
                 Map.of("capability", "auto-converge", "state", params.autoConverge()))));
         long bandwidth = params.bandwidthMiBps() == 0 ? UNLIMITED_BYTES_PER_SECOND : params.bandwidthMiBps() * 1024 * 1024;
+        if (tls != null) {
+            try {
+                tls.addClient(qmp, tlsPeer.hostname());
+            } catch (QmpException e) {
+                throw new MigrationException("vm '" + vmName + "': QEMU cannot read this host's certificates in "
+                        + tls.dir() + " for TLS: " + e.getMessage() + "; check them with 'ferry pki validate "
+                        + tls.dir() + "'", e);
+            }
+        }
+        // Said either way: a QEMU that sent over TLS before keeps its parameters, and an empty name turns TLS off.
         call("migrate-set-parameters", Map.of(
                 "downtime-limit", params.downtimeLimit().toMillis(),
-                "max-bandwidth", bandwidth));
+                "max-bandwidth", bandwidth,
+                "tls-creds", tls == null ? "" : tlsPeer.creds(),
+                "tls-hostname", tls == null ? "" : tlsPeer.hostname()));
     }
 
     @Override

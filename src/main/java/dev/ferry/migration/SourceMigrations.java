@@ -15,6 +15,7 @@ import dev.ferry.migration.RequestException.Kind;
 import dev.ferry.vm.DeviceSpec;
 import dev.ferry.vm.PathRefusedException;
 import dev.ferry.vm.PathRoots;
+import dev.ferry.vm.QemuTls;
 import dev.ferry.vm.VmException;
 import dev.ferry.vm.VmHandle;
 import dev.ferry.vm.VmSpec;
@@ -60,6 +61,8 @@ public final class SourceMigrations {
     private final MigrationCoordinator coordinator;
     private final SourceRecovery recovery;
     private final PathRoots roots;
+    /** This host's certificates for the outgoing QEMU streams; null when they are plain. */
+    private final QemuTls streamTls;
     private final Map<String, Live> live = new ConcurrentHashMap<>();
 
     /** A migration that is running now. */
@@ -118,6 +121,14 @@ public final class SourceMigrations {
     public SourceMigrations(String host, HostVms vms, MigrationStore store, Peers peers, DeviceControllers devices,
                             DiskImages images, Path keptLogs, Clock clock, ObjectMapper json, ExecutorService workers,
                             ExecutorService steps, SourceRecovery recovery, PathRoots roots) {
+        this(host, vms, store, peers, devices, images, keptLogs, clock, json, workers, steps, recovery, roots, null);
+    }
+
+    /** @param streamTls this host's certificates: live migrations send QEMU's streams over TLS; null for plain */
+    public SourceMigrations(String host, HostVms vms, MigrationStore store, Peers peers, DeviceControllers devices,
+                            DiskImages images, Path keptLogs, Clock clock, ObjectMapper json, ExecutorService workers,
+                            ExecutorService steps, SourceRecovery recovery, PathRoots roots, QemuTls streamTls) {
+        this.streamTls = streamTls;
         this.recovery = recovery;
         this.roots = roots;
         this.host = host;
@@ -197,9 +208,11 @@ public final class SourceMigrations {
     private MigrationStatus launch(String id, VmSpec spec, VmHandle handle, Mode mode, String peer,
                                    MigrationParams params, Destination dest, HostVms.Lease lease, VmState onSuccess) {
         Live run = new Live(id, spec.name(), peer, mode, clock.instant());
-        MigrationPlan plan = plan(id, spec, mode, peer, params, new QmpGuestControl(handle.qmp()));
+        QemuTls.Peer tls = mode == Mode.LIVE ? streamTlsTo(peer) : null;
+        MigrationPlan plan = plan(id, spec, mode, peer, params, new QmpGuestControl(handle.qmp()), tls);
         QmpSourceQemu source = new QmpSourceQemu(spec.name(), handle.qmp(), clock,
-                () -> release(handle, keptSerialLog(keptLogs, spec.name(), id)), handle.pid(), handle.runDir());
+                () -> release(handle, keptSerialLog(keptLogs, spec.name(), id)), handle.pid(), handle.runDir())
+                .withTls(tls == null ? null : streamTls, tls); // a save writes a local file: no TLS
         // The history row comes first: a restart finds the migration even if it dies before CHECK is journaled.
         store.saveMigration(new MigrationRecord(id, spec.name(), Role.SOURCE, peer, mode, null, null, run.startedAt,
                 run.startedAt));
@@ -422,8 +435,25 @@ public final class SourceMigrations {
 
     MigrationPlan plan(String id, VmSpec spec, Mode mode, String destination, MigrationParams params,
                        GuestControl guest) {
+        return plan(id, spec, mode, destination, params, guest, null);
+    }
+
+    private MigrationPlan plan(String id, VmSpec spec, Mode mode, String destination, MigrationParams params,
+                               GuestControl guest, QemuTls.Peer tls) {
         return new MigrationPlan(id, spec.name(), spec.uuid().toString(), host, mode, destination,
-                MigrationPlan.units(devices, spec, guest), params);
+                MigrationPlan.units(devices, spec, guest), params, tls);
+    }
+
+    /**
+     * How this host's QEMU reaches {@code peer}'s over TLS, or null when its streams are plain: the peer's
+     * certificate must name the host of its agent URL, which this agent already checks on every peer call.
+     */
+    private QemuTls.Peer streamTlsTo(String peer) {
+        if (streamTls == null) {
+            return null;
+        }
+        String name = peers.resolve(peer).getHost();
+        return new QemuTls.Peer(QemuTls.CREDS, name.startsWith("[") ? name.substring(1, name.length() - 1) : name);
     }
 
     private PeerProtocol.Request request(String id, VmSpec spec, boolean guestRunning) {

@@ -16,6 +16,10 @@
  * and returns the spec with resolved paths, which is the one handed to {@code QemuHost}, so that what
  * QEMU opens is what was checked. Callers (the agent, migrations) confine before every start.
  *
+ * <p>{@link dev.ferry.vm.QemuTls} gives a running QEMU the TLS objects its streams use (a client's
+ * credentials on the source; server credentials and the one client subject it admits on the
+ * destination), from the host's certificate directory; migrations and disk copies name them.
+ *
  * <p>Each VM's {@link dev.ferry.vm.RunDir} holds its pidfiles, sockets, serial log and swtpm
  * state; a pid read from a pidfile is trusted only if that process's argv names the same pidfile.
  * {@link dev.ferry.vm.VmState} is the lifecycle table that callers (the agent, migrations) follow.

@@ -77,7 +77,8 @@ class FullDiskIT {
                 .orElseThrow(() -> new IllegalStateException(whyNot[0]));
         runDisk = SmallDisk.mount(root.resolve(Lab.B).resolve("run"), RUN_MIB, whyNot)
                 .orElseThrow(() -> new IllegalStateException(whyNot[0]));
-        lab = Lab.in(root).linkProxies().fakeTool("fault", Map.of()).start();
+        // Plain: its link hold reads the prepare request's path, which TLS hides.
+        lab = Lab.in(root).plain().linkProxies().fakeTool("fault", Map.of()).start();
         onA = lab.api(Lab.A);
         onB = lab.api(Lab.B);
         sourceImage = TestGuest.createDisk(root.resolve("full-data.qcow2"));

@@ -78,7 +78,8 @@ class FaultMatrixIT {
             disks.put(host, disk.get());
         }
         String t = FaultRun.STEP_TIMEOUT.toSeconds() + "s";
-        lab = Lab.in(root).separateJvms().linkProxies().holdingQemu().logsIn(BASE.resolve("target").resolve("fault-matrix-logs"))
+        // Plain: the matrix's link holds read the peer requests' paths, which TLS hides.
+        lab = Lab.in(root).plain().separateJvms().linkProxies().holdingQemu().logsIn(BASE.resolve("target").resolve("fault-matrix-logs"))
                 .fakeTool(MatrixGuest.TOOL_KIND, Map.of("check", t, "pre-suspend", t, "post-suspend", t, "sync", t,
                         "recover", "10s"))
                 .start();

@@ -64,7 +64,7 @@ public final class Lab implements AutoCloseable {
         private final Map<String, String> toolDialects = new LinkedHashMap<>();
         private String fakeToolKind;
         private boolean holdingQemu;
-        private boolean tls;
+        private boolean tls = true;
 
         private Builder(Path root) {
             this.root = root;
@@ -95,13 +95,23 @@ public final class Lab implements AutoCloseable {
         }
 
         /**
-         * A cluster CA under the root's {@code pki}, a host certificate for each agent ({@code pki/<host>},
-         * for 127.0.0.1 and localhost) with {@code tls} in its config and https peers, and an operator's
-         * certificate ({@code pki/operator}) the lab's API clients and {@code ferry} runs present. With
-         * {@link #linkProxies} the links can be cut, but a hold cannot see a request through TLS.
+         * The default: a cluster CA under the root's {@code pki}, a host certificate for each agent
+         * ({@code pki/<host>}, for 127.0.0.1 and localhost) with {@code tls} in its config and https peers, so
+         * that the API, the peer calls and QEMU's streams (migration and NBD) all run over mutual TLS, and an
+         * operator's certificate ({@code pki/operator}) the lab's API clients and {@code ferry} runs present.
+         * With {@link #linkProxies} the links can be cut, but a hold cannot see a request through TLS.
          */
         public Builder tls() {
             this.tls = true;
+            return this;
+        }
+
+        /**
+         * Agents without certificates: plain HTTP between them and plain QEMU streams. Only for tests of the
+         * plain mode, and for tests whose {@link LinkProxy} holds must read a request's path (TLS hides it).
+         */
+        public Builder plain() {
+            this.tls = false;
             return this;
         }
 
@@ -252,10 +262,10 @@ public final class Lab implements AutoCloseable {
         return root;
     }
 
-    /** The lab's cluster CA, when it was built with {@link Builder#tls}. */
+    /** The lab's cluster CA, unless it was built {@link Builder#plain}. */
     public TestPki pki() {
         if (pki == null) {
-            throw new IllegalStateException("the lab has no certificates; build it with tls()");
+            throw new IllegalStateException("the lab has no certificates; it was built plain()");
         }
         return pki;
     }

@@ -13,6 +13,7 @@ import dev.ferry.migration.PeerProtocol.Switchover;
 import dev.ferry.proc.ProcessRunner;
 import dev.ferry.vm.VmException;
 import dev.ferry.vm.PathRoots;
+import dev.ferry.vm.QemuTls;
 import dev.ferry.vm.VmSpec;
 import dev.ferry.vm.VmState;
 import java.nio.charset.StandardCharsets;
@@ -375,5 +376,30 @@ class IncomingMigrationsTest {
         assertThat(restarted.ownership("m2")).isEqualTo(Ownership.ABORTED);
         assertThat(restarted.ownership("m3")).isEqualTo(Ownership.UNKNOWN);
         assertThat(restarted.switchover("m1", RECEIVE).resumed()).isTrue();
+    }
+
+    @Test
+    void prepare_withStreamTls_givesQemuItsCredentialsAndTheAuthorization_beforeItListens() throws Exception {
+        IncomingMigrations tls = new IncomingMigrations(runtime, vms, store, new DeviceControllers(Map.of(), null),
+                "127.0.0.1", clock, new DiskImages(new ProcessRunner()), dir.resolve("images"), Fakes.roots(dir),
+                new QemuTls(dir.resolve("pki")));
+
+        tls.prepare(request("m1", true), "CN=node1,OU=hosts,O=Ferry cluster");
+
+        assertThat(qemu().commands).containsSubsequence("object-add", "object-add", "migrate-set-parameters",
+                "migrate-incoming");
+    }
+
+    @Test
+    void prepare_withStreamTls_ofASourceWithoutCertificate_isRefusedAndStartsNothing() {
+        IncomingMigrations tls = new IncomingMigrations(runtime, vms, store, new DeviceControllers(Map.of(), null),
+                "127.0.0.1", clock, new DiskImages(new ProcessRunner()), dir.resolve("images"), Fakes.roots(dir),
+                new QemuTls(dir.resolve("pki")));
+
+        assertThatThrownBy(() -> tls.prepare(request("m1", true), null))
+                .isInstanceOf(MigrationException.class)
+                .hasMessageContaining("over TLS only").hasMessageContaining("'node1'");
+        assertThat(runtime.qemus).isEmpty();
+        assertThat(store.findMigration("m1")).isEmpty();
     }
 }

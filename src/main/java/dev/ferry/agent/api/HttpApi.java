@@ -150,7 +150,7 @@ public final class HttpApi {
                 get("ownership", ctx -> ctx.json(new PeerProtocol.OwnershipReply(
                         migrations.destination().ownership(migrationId(ctx)))));
                 post("check", ctx -> ctx.json(migrations.destination().check(incoming(ctx))));
-                post("prepare", ctx -> ctx.json(migrations.destination().prepare(incoming(ctx))));
+                post("prepare", ctx -> ctx.json(migrations.destination().prepare(incoming(ctx), callerSubject(ctx))));
                 post("switchover", ctx -> ctx.json(migrations.destination().switchover(incoming(ctx))));
                 post("abort", ctx -> {
                     migrations.destination().abort(incoming(ctx));
@@ -192,6 +192,12 @@ public final class HttpApi {
                     + "' may not speak for source host '" + r.sourceHost() + "'");
         }
         return r;
+    }
+
+    /** The subject of the caller's certificate, which the incoming QEMU lets in; null over plain HTTP. */
+    private static String callerSubject(Context ctx) {
+        Identity caller = ctx.attribute(ClientAccess.CALLER);
+        return caller == null ? null : caller.subject();
     }
 
     private void action(String name, BiFunction<AgentService, String, VmInfo> call) {

@@ -11,8 +11,16 @@ import java.util.Objects;
  * @param images        qemu-img on this host
  * @param root          the images directory, one subdirectory per VM
  * @param exportAddress the address NBD exports listen on (the agent's migration address)
+ * @param tlsExports    whether exports speak TLS: the incoming QEMU then holds the server credentials
+ *                      {@link dev.ferry.vm.QemuTls#CREDS} and the authorization {@link dev.ferry.vm.QemuTls#AUTHZ}
+ *                      before its first export is opened
  */
-public record ImageStore(DiskImages images, Path root, String exportAddress) {
+public record ImageStore(DiskImages images, Path root, String exportAddress, boolean tlsExports) {
+    /** A store whose exports are plain NBD. */
+    public ImageStore(DiskImages images, Path root, String exportAddress) {
+        this(images, root, exportAddress, false);
+    }
+
     public ImageStore {
         Objects.requireNonNull(images, "images");
         Objects.requireNonNull(exportAddress, "exportAddress");

@@ -64,7 +64,7 @@ public final class IncomingImages {
     synchronized String export(QmpClient qmp, String diskId) throws DiskException {
         if (nbd == null) {
             nbd = new NbdExport(qmp);
-            nbd.startServer(store.exportAddress(), 0);
+            nbd.startServer(store.exportAddress(), 0, store.tlsExports());
         }
         String uri = nbd.add(diskId, diskId).uri();
         exports++;

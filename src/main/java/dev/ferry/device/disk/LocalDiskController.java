@@ -49,7 +49,8 @@ public final class LocalDiskController implements DeviceController {
         mirror = new DiskMirror(guest.qmp());
         copyStartedNanos = System.nanoTime();
         try {
-            mirror.start(List.of(new DiskMirror.Disk(disk.id(), disk.id(), target(ctx.endpoint()))), ctx.copyBytesPerSecond());
+            mirror.start(List.of(new DiskMirror.Disk(disk.id(), disk.id(), target(ctx.endpoint()).withTls(ctx.streamTls()))),
+                    ctx.copyBytesPerSecond());
         } catch (DiskException e) {
             throw new DeviceException("starting the copy of " + disk.path() + ": " + e.getMessage(), e);
         }

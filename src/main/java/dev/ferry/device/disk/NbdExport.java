@@ -4,6 +4,7 @@ import dev.ferry.qmp.EventWaiter;
 import dev.ferry.qmp.QmpClient;
 import dev.ferry.qmp.QmpErrorException;
 import dev.ferry.qmp.QmpException;
+import dev.ferry.vm.QemuTls;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -54,6 +55,14 @@ public final class NbdExport {
      * @throws DiskException when QEMU cannot listen there, e.g. the port is taken or a server already runs
      */
     public synchronized int startServer(String host, int port) throws DiskException {
+        return startServer(host, port, false);
+    }
+
+    /**
+     * Starts the NBD server; with {@code tls} it speaks only TLS, with QEMU's credentials object
+     * {@link QemuTls#CREDS} and lets in only the client {@link QemuTls#AUTHZ} names (both must exist).
+     */
+    public synchronized int startServer(String host, int port, boolean tls) throws DiskException {
         Objects.requireNonNull(host, "host");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("NBD port must be 0..65535, was " + port);
@@ -61,7 +70,7 @@ public final class NbdExport {
         for (int attempt = 1; ; attempt++) {
             int chosen = port != 0 ? port : freePort(host);
             try {
-                qmp.execute("nbd-server-start", serverArgs(host, chosen));
+                qmp.execute("nbd-server-start", serverArgs(host, chosen, tls));
                 this.host = host;
                 this.port = chosen;
                 return chosen;
@@ -165,8 +174,14 @@ public final class NbdExport {
         }
     }
 
-    static Map<String, Object> serverArgs(String host, int port) {
-        return Map.of("addr", Map.of("type", "inet", "data", Map.of("host", host, "port", Integer.toString(port))));
+    static Map<String, Object> serverArgs(String host, int port, boolean tls) {
+        Map<String, Object> args = new LinkedHashMap<>();
+        args.put("addr", Map.of("type", "inet", "data", Map.of("host", host, "port", Integer.toString(port))));
+        if (tls) {
+            args.put("tls-creds", QemuTls.CREDS);
+            args.put("tls-authz", QemuTls.AUTHZ);
+        }
+        return args;
     }
 
     static Map<String, Object> exportArgs(String deviceId, String nodeName) {

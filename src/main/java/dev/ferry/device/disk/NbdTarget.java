@@ -1,5 +1,6 @@
 package dev.ferry.device.disk;
 
+import dev.ferry.vm.QemuTls;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -11,8 +12,13 @@ import java.util.Objects;
  * @param host       address the source connects to
  * @param port       TCP port of the destination QEMU's NBD server
  * @param exportName the export's name, which is the disk's device id
+ * @param tls        how the source's QEMU reaches the export over TLS; null for plain NBD
  */
-public record NbdTarget(String host, int port, String exportName) {
+public record NbdTarget(String host, int port, String exportName, QemuTls.Peer tls) {
+    public NbdTarget(String host, int port, String exportName) {
+        this(host, port, exportName, null);
+    }
+
     public NbdTarget {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(exportName, "exportName");
@@ -35,7 +41,12 @@ public record NbdTarget(String host, int port, String exportName) {
      * {@code 0.0.0.0} and the source must use the destination's migration address.
      */
     public NbdTarget withHost(String reachableHost) {
-        return new NbdTarget(reachableHost, port, exportName);
+        return new NbdTarget(reachableHost, port, exportName, tls);
+    }
+
+    /** The same export reached over TLS with the source QEMU's credentials; null {@code tls} for plain NBD. */
+    public NbdTarget withTls(QemuTls.Peer tls) {
+        return new NbdTarget(host, port, exportName, tls);
     }
 
     /** Arguments of {@code blockdev-add} for a client node named {@code nodeName} that opens this export. */
@@ -45,6 +56,10 @@ public record NbdTarget(String host, int port, String exportName) {
         args.put("node-name", nodeName);
         args.put("server", Map.of("type", "inet", "host", host, "port", Integer.toString(port)));
         args.put("export", exportName);
+        if (tls != null) {
+            args.put("tls-creds", tls.creds());
+            args.put("tls-hostname", tls.hostname());
+        }
         return args;
     }
 

@@ -3,6 +3,7 @@ package dev.ferry.device.disk;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ferry.vm.QemuTls;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -38,9 +39,27 @@ class NbdTargetTest {
 
     @Test
     void serverAndExportArgumentsAreWhatQemuExpects() {
-        assertThat(NbdExport.serverArgs("127.0.0.1", 4000)).isEqualTo(
+        assertThat(NbdExport.serverArgs("127.0.0.1", 4000, false)).isEqualTo(
                 Map.of("addr", Map.of("type", "inet", "data", Map.of("host", "127.0.0.1", "port", "4000"))));
         assertThat(NbdExport.exportArgs("disk0", "disk0-fmt")).isEqualTo(Map.of(
                 "type", "nbd", "id", "disk0", "node-name", "disk0-fmt", "name", "disk0", "writable", true));
+    }
+
+    @Test
+    void clientNode_overTls_namesTheCredentialsAndTheNameTheExportsCertificateMustCarry() {
+        NbdTarget target = new NbdTarget("10.0.0.2", 10809, "disk0").withTls(new QemuTls.Peer("ferry-tls", "node2"));
+
+        assertThat(target.clientNode("nbd-disk0"))
+                .containsEntry("tls-creds", "ferry-tls")
+                .containsEntry("tls-hostname", "node2")
+                .containsEntry("export", "disk0");
+        assertThat(target.withHost("10.0.0.3").tls()).isEqualTo(target.tls());
+    }
+
+    @Test
+    void serverArgs_overTls_requireTheCredentialsAndTheAuthorization() {
+        assertThat(NbdExport.serverArgs("127.0.0.1", 4000, true))
+                .containsEntry("tls-creds", QemuTls.CREDS)
+                .containsEntry("tls-authz", QemuTls.AUTHZ);
     }
 }
