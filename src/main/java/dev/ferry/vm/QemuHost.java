@@ -186,9 +186,12 @@ public final class QemuHost implements VmHost {
                     + "; install QEMU or configure its path", e);
         }
         if (!result.ok()) {
+            // With -D, what QEMU says once it has read its options goes to its log, not to stderr.
             String stderr = result.stderr().text().strip();
+            String logged = QemuLog.tail(run.qemuLog());
+            String why = stderr.isEmpty() ? logged : logged.isEmpty() ? stderr : stderr + " / " + logged;
             throw new VmException("vm '" + spec.name() + "': QEMU did not start: "
-                    + (stderr.isEmpty() ? result.describe() : stderr));
+                    + (why.isEmpty() ? result.describe() : why));
         }
         OptionalLong pid = PidFile.read(run.qemuPidFile());
         if (pid.isEmpty()) {

@@ -25,15 +25,17 @@ public final class QemuLog {
      * append to a message, or empty when the file is missing, empty or unreadable.
      */
     public static String lastWords(Path log) {
-        List<String> lines = lastLines(log);
-        if (lines.isEmpty()) {
-            return "";
-        }
-        String words = String.join(" / ", lines);
+        String words = tail(log);
+        return words.isEmpty() ? "" : "; QEMU said: " + words;
+    }
+
+    /** QEMU's last few lines in {@code log}, joined with " / ", or empty when there are none. */
+    public static String tail(Path log) {
+        String words = String.join(" / ", lastLines(log));
         if (words.length() > MAX_CHARS) {
             words = "..." + words.substring(words.length() - MAX_CHARS);
         }
-        return "; QEMU said: " + words;
+        return words;
     }
 
     static List<String> lastLines(Path log) {
