@@ -341,29 +341,7 @@ public final class IncomingMigrations {
                         : in.state == DestinationState.ABORTED ? Ownership.ABORTED : Ownership.PREPARED;
             }
         }
-        return recordedOwnership(store, vms, migrationId);
-    }
-
-    /** From the history: a VM recorded here for this migration is owned (ownership is recorded before resume). */
-    static Ownership recordedOwnership(MigrationStore store, HostVms vms, String migrationId) {
-        var m = store.findMigration(migrationId);
-        if (m.isEmpty() || m.get().role() != Role.DESTINATION) {
-            return Ownership.UNKNOWN;
-        }
-        if (m.get().result() == Result.COMPLETED) {
-            return Ownership.OWNED;
-        }
-        boolean here = vms.defined(m.get().vm());
-        if (m.get().result() != null) {
-            return m.get().result() == Result.FAILED && here && tookOwnership(store, migrationId)
-                    ? Ownership.OWNED : Ownership.ABORTED;
-        }
-        return here ? Ownership.OWNED : Ownership.PREPARED;
-    }
-
-    private static boolean tookOwnership(MigrationStore store, String migrationId) {
-        return store.journal(migrationId).stream()
-                .anyMatch(e -> e.event() == JournalEvent.ENTER && e.phase() == Phase.SWITCHOVER);
+        return OwnershipHistory.recorded(store, vms, migrationId);
     }
 
     /**
@@ -397,7 +375,7 @@ public final class IncomingMigrations {
         // for it) tears down what that prepare made once it is done, instead of racing it.
         Incoming in = incoming.get(migrationId);
         if (in == null) {
-            if (recordedOwnership(store, vms, migrationId) == Ownership.OWNED) {
+            if (OwnershipHistory.recorded(store, vms, migrationId) == Ownership.OWNED) {
                 throw new MigrationException("migration " + migrationId + ": the VM already belongs to this host");
             }
             abortedUnprepared.remember(migrationId);

@@ -50,6 +50,7 @@ public final class SourceMigrations {
 
     private final String host;
     private final HostVms vms;
+    private final SourceSettlement settlement;
     private final MigrationStore store;
     private final Peers peers;
     private final DeviceControllers devices;
@@ -133,6 +134,7 @@ public final class SourceMigrations {
         this.roots = roots;
         this.host = host;
         this.vms = vms;
+        this.settlement = new SourceSettlement(vms);
         this.store = store;
         this.peers = peers;
         this.devices = devices;
@@ -223,7 +225,7 @@ public final class SourceMigrations {
             MigrationReport report = null;
             try (lease) {
                 report = coordinator.migrate(plan, source, dest, journal, run, run.cancel);
-                settle(spec.name(), handle, report, onSuccess);
+                settlement.settle(spec.name(), handle, report, onSuccess);
                 MigrationRecord ended = record(id, spec.name(), peer, mode, run.startedAt, report);
                 store.saveMigration(ended);
                 if (report.ownerUnknown()) {
@@ -290,49 +292,7 @@ public final class SourceMigrations {
         MigrationReport unknown = new MigrationReport(run.id, run.vm, host, run.peer, run.mode.wireName(), Result.FAILED,
                 run.startedAt, 0, null, null, List.of(), List.of(), List.of(), null, List.of(), null, List.of(), false,
                 false);
-        settle(run.vm, handle, unknown, VmState.RUNNING);
-    }
-
-    /** Records where the VM is after the migration, as the report says. */
-    private void settle(String vm, VmHandle handle, MigrationReport report, VmState onSuccess) {
-        if (report.result() == Result.COMPLETED) {
-            if (onSuccess == VmState.STOPPED) {
-                vms.detach(vm);
-                vms.move(vm, VmState.STOPPED);
-            } else {
-                vms.forget(vm);
-            }
-            return;
-        }
-        if (report.ownerUnknown()) {
-            // Said as the QEMU shows it: a worker that died early may have left the guest running or gone.
-            log.error("vm '{}': recorded as migrating until the destination says who owns it ({}); asking it again"
-                    + " every few seconds", vm, describe(handle));
-            return;
-        }
-        VmState now;
-        try {
-            now = handle.isAlive() ? handle.state() : VmState.CRASHED;
-        } catch (VmException e) {
-            // Alive but silent (stopped, or waiting on a stopped swtpm): not running as far as anyone can tell,
-            // and not gone either; resumable once it answers again.
-            now = handle.isAlive() ? VmState.PAUSED : VmState.CRASHED;
-            log.warn("vm '{}': its QEMU (pid {}) does not answer after the migration ({}); recorded as {}{}", vm,
-                    handle.pid(), e.getMessage(), now.wireName(), now == VmState.PAUSED
-                            ? "; once it answers again, 'ferry vm resume " + vm + "' runs the guest" : "");
-        }
-        vms.move(vm, now == VmState.PAUSED ? VmState.PAUSED : now == VmState.RUNNING ? VmState.RUNNING : VmState.CRASHED);
-    }
-
-    private static String describe(VmHandle handle) {
-        if (!handle.isAlive()) {
-            return "its QEMU here is gone";
-        }
-        try {
-            return "its QEMU here, pid " + handle.pid() + ", is " + handle.state().wireName();
-        } catch (VmException e) {
-            return "its QEMU here, pid " + handle.pid() + ", does not answer: " + e.getMessage();
-        }
+        settlement.settle(run.vm, handle, unknown, VmState.RUNNING);
     }
 
     private MigrationRecord record(String id, String vm, String peer, Mode mode, Instant startedAt,

@@ -97,7 +97,7 @@ class DestinationRecoveryTest {
         assertThat(lastEntry("m1").detail()).contains("did not resume").contains("ferry vm resume web1");
         assertThat(vms.state("web1")).isEqualTo(VmState.PAUSED);
         assertThat(qemu.destroyed).isFalse();
-        assertThat(IncomingMigrations.recordedOwnership(store, vms, "m1")).isEqualTo(Ownership.OWNED);
+        assertThat(OwnershipHistory.recorded(store, vms, "m1")).isEqualTo(Ownership.OWNED);
     }
 
     @Test
@@ -138,7 +138,7 @@ class DestinationRecoveryTest {
         assertThat(result("m1")).isEqualTo(Result.ROLLED_BACK);
         assertThat(lastEntry("m1").phase()).isEqualTo(Phase.ROLLED_BACK);
         assertThat(lastEntry("m1").event()).isEqualTo(JournalEvent.RECOVERED);
-        assertThat(IncomingMigrations.recordedOwnership(store, vms, "m1")).isEqualTo(Ownership.ABORTED);
+        assertThat(OwnershipHistory.recorded(store, vms, "m1")).isEqualTo(Ownership.ABORTED);
     }
 
     @Test
