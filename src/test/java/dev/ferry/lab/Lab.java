@@ -115,7 +115,11 @@ public final class Lab implements AutoCloseable {
             return this;
         }
 
-        /** Where separate agent JVMs append their output; the root's {@code logs} unless told otherwise. */
+        /**
+         * Where separate agent JVMs append their output. Unless told otherwise, a directory of its own
+         * under {@code target/lab-logs}, named after the test class, which outlives the test's temporary
+         * root so that a failed test's agent logs can still be read.
+         */
         public Builder logsIn(Path dir) {
             this.logs = dir;
             return this;
@@ -167,7 +171,7 @@ public final class Lab implements AutoCloseable {
 
     private Lab(Builder b) throws IOException {
         this.root = b.root.toAbsolutePath().normalize();
-        Path logs = Files.createDirectories(b.logs != null ? b.logs : root.resolve("logs"));
+        Path logs = Files.createDirectories(b.logs != null ? b.logs : LabLogs.newDirectory());
         Map<String, Path> tools = new LinkedHashMap<>(b.toolPaths);
         this.tool = b.fakeToolKind == null ? null : FakeTool.install(root.resolve("tool"));
         if (tool != null) {

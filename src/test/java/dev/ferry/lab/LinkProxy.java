@@ -162,10 +162,15 @@ public final class LinkProxy implements AutoCloseable {
                         if (marker != null && requestLine(buf, n).contains(marker)) {
                             holdMarker = null;
                             if (holdKind == Hold.REQUEST) {
+                                // Held only once all of it is here: "the request left the source" must
+                                // stay true if the source dies before the client has written the body.
+                                byte[] whole = HttpRequestBytes.readRest(buf, n, in);
                                 waitForRelease();
-                            } else {
-                                x.holdAnswer = true;
+                                out.write(whole);
+                                out.flush();
+                                continue;
                             }
+                            x.holdAnswer = true;
                         }
                     } else if (x.holdAnswer) {
                         x.holdAnswer = false;
