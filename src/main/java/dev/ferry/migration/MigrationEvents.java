@@ -40,12 +40,19 @@ final class MigrationEvents implements AutoCloseable {
         return stoppedAt;
     }
 
-    /** Waits until the next MIGRATION or STOP event, or {@code max}. */
-    synchronized void awaitChange(Duration max) throws MigrationException {
-        long seen = changes;
+    /**
+     * A mark to wait from: take it before asking QEMU for its state, so that an event which arrives
+     * while the answer is on its way still ends the following {@link #awaitChangeSince} at once.
+     */
+    synchronized long mark() {
+        return changes;
+    }
+
+    /** Waits until a MIGRATION or STOP event arrived after {@code mark}, or {@code max}. */
+    synchronized void awaitChangeSince(long mark, Duration max) throws MigrationException {
         long until = System.nanoTime() + max.toNanos();
         try {
-            while (changes == seen) {
+            while (changes == mark) {
                 long left = until - System.nanoTime();
                 if (left <= 0) {
                     return;

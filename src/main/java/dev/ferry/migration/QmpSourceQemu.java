@@ -116,6 +116,7 @@ public final class QmpSourceQemu implements SourceQemu {
         Instant until = clock.instant().plus(limit);
         StallWatch watch = new StallWatch();
         while (true) {
+            long mark = events.mark();
             JsonNode status = call("query-migrate", null);
             String state = status.path("status").asText("none");
             progress.accept(ram(status));
@@ -134,8 +135,9 @@ public final class QmpSourceQemu implements SourceQemu {
                 throw new MigrationException("RAM copy did not converge within " + limit.toSeconds()
                         + " s; raise --downtime-ms or --bandwidth, or let auto-converge throttle the guest");
             }
-            // Woken at once by QEMU's MIGRATION event; the timeout only paces the progress reports.
-            events.awaitChange(PROGRESS_INTERVAL);
+            // Woken at once by QEMU's MIGRATION event, even one that came while query-migrate was
+            // answered; the timeout only paces the progress reports.
+            events.awaitChangeSince(mark, PROGRESS_INTERVAL);
         }
     }
 
@@ -149,6 +151,7 @@ public final class QmpSourceQemu implements SourceQemu {
         Instant until = clock.instant().plus(limit);
         StallWatch watch = new StallWatch();
         while (true) {
+            long mark = events.mark();
             JsonNode status = call("query-migrate", null);
             String state = status.path("status").asText("none");
             if (state.equals("completed")) {
@@ -161,7 +164,7 @@ public final class QmpSourceQemu implements SourceQemu {
             if (clock.instant().isAfter(until)) {
                 throw new MigrationException("QEMU did not finish the switchover within " + limit.toSeconds() + " s");
             }
-            events.awaitChange(PROGRESS_INTERVAL);
+            events.awaitChangeSince(mark, PROGRESS_INTERVAL);
         }
     }
 
@@ -185,14 +188,20 @@ public final class QmpSourceQemu implements SourceQemu {
         if (ENDED.contains(state)) {
             return;
         }
+        long mark = events.mark();
         call("migrate_cancel", null);
         Instant until = clock.instant().plus(Duration.ofSeconds(30));
-        while (!ENDED.contains(state)) {
+        while (true) {
+            state = call("query-migrate", null).path("status").asText("none");
+            if (ENDED.contains(state)) {
+                return;
+            }
             if (clock.instant().isAfter(until)) {
                 throw new MigrationException("QEMU did not leave migration state '" + state + "' within 30 s of a cancel");
             }
-            pause(POLL);
-            state = call("query-migrate", null).path("status").asText("none");
+            // QEMU says "cancelled" with a MIGRATION event; the poll interval is only a fallback.
+            events.awaitChangeSince(mark, POLL);
+            mark = events.mark();
         }
     }
 
