@@ -231,7 +231,9 @@ inline call_patiently(k, a) {
 
 /* ---- source agent ---- */
 
-/* Rollback.run: cancel QEMU's migration, recover the device if it started, abort the destination, resume if it ran. */
+/* Rollback.run: cancel QEMU's migration, recover the device if it started, resume if it ran and the switchover was
+   never asked (the destination cannot hold the guest), abort the destination, and past the switchover request
+   resume only when the destination confirmed the abort. */
 inline rollback(dest_touched, qemu_started, after_switchover) {
     atomic { if :: sj < J_SWITCHOVER -> sj = J_ROLLING :: else fi }   /* rec.enter(ROLLING_BACK) when canFollow */
     if :: qemu_started -> qemu_cancel() :: else fi;                   /* source.cancelMigration() */
@@ -243,6 +245,10 @@ inline rollback(dest_touched, qemu_started, after_switchover) {
 #endif
     :: else
     fi;
+#ifndef UNCONFIRMED_ABORT
+    /* Rollback.resumedFirst: before the switchover request the guest runs again before the teardown. */
+    atomic { if :: !after_switchover && sq != SQ_QUIT && sq != SQ_RUN -> src_resume() :: else fi }
+#endif
     abort_ok = true;
     if
     :: dest_touched ->                                                /* destination.abort() */

@@ -7,11 +7,13 @@ import dev.ferry.migration.MigrationReport.Failure;
  * path ({@link MigrationCoordinator}) and the restart path ({@link SourceRecovery}) run.
  *
  * <p>In order: cancel QEMU's migration if it was started; recover the devices as their sequence
- * says ({@link DeviceSteps#recover}), each with the last step it completed; tear down the destination if it was
- * touched; cancel again if QEMU did not answer the first time (a QEMU blocked on a destination that
- * stopped taking the stream answers once the teardown broke it); resume the guest only if it was
- * running before. A step that fails is recorded and the
- * others still run; the result is ROLLED_BACK only if every step succeeded.
+ * says ({@link DeviceSteps#recover}), each with the last step it completed; resume the guest if it
+ * was running before and the destination was never asked to take it; tear down the destination if
+ * it was touched (after the resume: the destination never held the guest, so its teardown need not
+ * sit inside the guest's pause). When QEMU did not answer the cancel (a QEMU blocked on a
+ * destination that stopped taking the stream answers once the teardown broke it), it is asked again
+ * after the teardown and the guest resumed only then. A step that fails is recorded and the others
+ * still run; the result is ROLLED_BACK only if every step succeeded.
  *
  * <p>Once the destination has been asked to take the VM, it may have taken it (a switchover
  * request can arrive late, or twice), so the guest is resumed here only when the destination
@@ -54,6 +56,13 @@ final class Rollback {
             }
         }
         devices.recover();
+        // Before the switchover request the destination cannot have resumed the guest, so the source
+        // resumes at once and the destination's teardown runs outside the guest's pause. Not when the
+        // cancel went unanswered: QEMU may still be sending, and the teardown is what breaks that.
+        boolean resumedFirst = !touched.switchoverAsked() && cancelFailed == null;
+        if (resumedFirst) {
+            resumeIfItWasRunning(rec, source, touched.guestWasRunning());
+        }
         boolean destinationSettled = true;
         if (touched.destinationTouched() && destination != null) {
             try {
@@ -77,7 +86,9 @@ final class Rollback {
                                 + " teardown: " + DeviceSteps.message(e)));
             }
         }
-        if (touched.switchoverAsked() && !destinationSettled) {
+        if (resumedFirst) {
+            // Resumed above.
+        } else if (touched.switchoverAsked() && !destinationSettled) {
             rec.note("the destination was asked to take the VM and did not confirm the abort; the guest stays paused"
                     + " here until it answers");
         } else {

@@ -141,7 +141,7 @@ class MigrationCoordinatorTest {
         assertThat(report.failure().phase()).isEqualTo("ram-copy");
         assertThat(log.matching("recover")).containsExactly(
                 "recover d2 pre-suspend", "recover d1 pre-suspend", "recover d0 pre-suspend");
-        assertThat(log.lines).containsSubsequence("qemu cancel", "recover d2 pre-suspend", "dest abort", "source resume");
+        assertThat(log.lines).containsSubsequence("qemu cancel", "recover d2 pre-suspend", "source resume", "dest abort");
     }
 
     @Test
@@ -152,7 +152,7 @@ class MigrationCoordinatorTest {
 
         assertThat(report.result()).isEqualTo(Result.ROLLED_BACK);
         assertThat(report.failure().message()).isEqualTo("the migration ran into java.lang.StackOverflowError");
-        assertThat(log.lines).containsSubsequence("qemu cancel", "recover d2 pre-suspend", "dest abort", "source resume");
+        assertThat(log.lines).containsSubsequence("qemu cancel", "recover d2 pre-suspend", "source resume", "dest abort");
     }
 
     @Test
@@ -229,7 +229,7 @@ class MigrationCoordinatorTest {
 
         assertThat(report.result()).isEqualTo(Result.ROLLED_BACK);
         assertThat(report.failure().message()).isEqualTo("cancelled: operator asked");
-        assertThat(log.lines).containsSubsequence("qemu cancel", "recover d2 pre-suspend", "dest abort", "source resume");
+        assertThat(log.lines).containsSubsequence("qemu cancel", "recover d2 pre-suspend", "source resume", "dest abort");
     }
 
     @Test
