@@ -130,7 +130,8 @@ final class DemoCommand implements Callable<Integer> {
             say(out, "migrating live from host-a to host-b");
             MigrationStatus status = onA.post("/v1/migrations", new MigrateRequest(DemoGuest.NAME, "host-b",
                     false, null, null, null, null, null)).as(MigrationStatus.class);
-            status = MigrateCommand.Follow.untilEnded(onA, status, out, System.console() != null);
+            status = MigrationFollower.untilEnded(onA, status, out, System.console() != null
+                    ? MigrationFollower.Progress.BAR : MigrationFollower.Progress.NONE);
             MigrationReport report = status.report();
             ReportPrinter.print(report, out);
             GuestConsole sourceEnd = GuestConsole.read(report.result() == Result.COMPLETED

@@ -18,7 +18,16 @@ import picocli.CommandLine.Spec;
                 "Every device checks first; any refusal ends the migration before anything starts, with every "
                         + "blocker listed. On a terminal a progress bar shows the phase and the RAM copy; at the end "
                         + "a report lists phases, device steps and the guest's downtime.",
-                "Exit code 0 when the VM runs on the destination (or a dry run found no blocker), 1 otherwise."})
+                "Without a terminal (a log, a pipe) it prints a line at each phase and every 5 s of copying instead.",
+                "Ctrl-C (or SIGTERM) before the switchover cancels the migration: it rolls back, the VM stays on the "
+                        + "source, and the report is printed. Past the switchover the VM belongs to the destination: the "
+                        + "cancel is refused and the migration is followed to its end. --detach returns at once instead."},
+        footerHeading = "%nExit codes:%n",
+        footer = {"  0    the VM runs on the destination (or a dry run found no blocker; --detach: the migration started)",
+                "  1    the migration was refused, rolled back or failed (the report says which and why)",
+                "  2    the command line is wrong",
+                "  3    no agent answered at the URL",
+                "  130  interrupted: Ctrl-C cancelled the migration and it rolled back"})
 final class MigrateCommand implements Callable<Integer> {
     @Mixin
     final ClientOptions options;
@@ -59,6 +68,10 @@ final class MigrateCommand implements Callable<Integer> {
                     + "(default 10). Requests that start or stop the destination's QEMU get six times as long."})
     Long stallTimeout;
 
+    @Option(names = "--detach", description = {"Start the migration and return at once with its id, instead of "
+            + "following it; 'ferry migration show ID' and 'ferry migration cancel ID' take it from there."})
+    boolean detach;
+
     MigrateCommand(CliEnv env) {
         this.options = new ClientOptions(env.variables());
     }
@@ -68,61 +81,31 @@ final class MigrateCommand implements Callable<Integer> {
         AgentClient client = options.client();
         MigrateRequest request = new MigrateRequest(vm, to, dryRun, downtimeMs, bandwidthMiB,
                 noAutoConverge ? Boolean.FALSE : null, convergeTimeout, null, diskBandwidthMiB, stallTimeout);
-        MigrationStatus status = client.post("/v1/migrations", request).as(MigrationStatus.class);
-        status = Follow.untilEnded(client, status, out(), !options.json && System.console() != null);
-        return Follow.finish(status, options.json, out(), client, spec.commandLine().getErr());
+        AgentClient.Reply started = client.post("/v1/migrations", request);
+        MigrationStatus status = started.as(MigrationStatus.class);
+        if (detach) {
+            if (options.json) {
+                out().println(started.body());
+            } else {
+                out().println("migration " + status.id() + " of vm '" + status.vm() + "' started; follow it with"
+                        + " 'ferry migration show " + status.id() + "', cancel it with 'ferry migration cancel "
+                        + status.id() + "'");
+            }
+            out().flush();
+            return 0;
+        }
+        try (CancelOnInterrupt guard = CancelOnInterrupt.install(client, status.id(), spec.commandLine().getErr())) {
+            status = MigrationFollower.untilEnded(client, status, out(), MigrationFollower.Progress.forOutput(options.json));
+            int code = MigrationFollower.finish(status, options.json, out(), client, spec.commandLine().getErr());
+            if (guard.cancelAsked() && status.report() != null && status.report().result() == Result.ROLLED_BACK) {
+                code = CancelOnInterrupt.INTERRUPTED;
+            }
+            guard.finished(code);
+            return code;
+        }
     }
 
     private PrintWriter out() {
         return spec.commandLine().getOut();
-    }
-
-    /** Following a running migration and printing its end; shared with save. */
-    static final class Follow {
-        private Follow() {}
-
-        static MigrationStatus untilEnded(AgentClient client, MigrationStatus status, PrintWriter out, boolean bar)
-                throws InterruptedException {
-            String last = "";
-            while (status.running()) {
-                if (bar) {
-                    String line = ReportPrinter.progressLine(status);
-                    out.print("\r" + line + " ".repeat(Math.max(0, last.length() - line.length())));
-                    out.flush();
-                    last = line;
-                }
-                Thread.sleep(200);
-                status = client.get("/v1/migrations/" + status.id()).as(MigrationStatus.class);
-            }
-            if (bar && !last.isEmpty()) {
-                out.println();
-            }
-            return status;
-        }
-
-        static int finish(MigrationStatus status, boolean json, PrintWriter out, AgentClient client, PrintWriter err) {
-            if (status.report() == null) {
-                err.println("ferry: migration " + status.id() + " ended without a report; see 'ferry migration show "
-                        + status.id() + "' and the agent's log");
-                err.flush();
-                return CliFailure.AGENT_ERROR;
-            }
-            if (json) {
-                out.println(toJson(status, client));
-            } else {
-                ReportPrinter.print(status.report(), out);
-            }
-            out.flush();
-            Result result = status.report().result();
-            return result == Result.COMPLETED || result == Result.CHECKED ? 0 : CliFailure.AGENT_ERROR;
-        }
-
-        private static String toJson(MigrationStatus status, AgentClient client) {
-            try {
-                return client.json().writeValueAsString(status.report());
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new IllegalStateException("Invalid report", e);
-            }
-        }
     }
 }

@@ -38,9 +38,9 @@ final class SaveCommand implements Callable<Integer> {
         AgentClient client = options.client();
         MigrationStatus status = client.post("/v1/vms/" + ClientCommand.path(vm) + "/save",
                 new SaveRequest(file.toAbsolutePath().normalize().toString())).as(MigrationStatus.class);
-        status = MigrateCommand.Follow.untilEnded(client, status, spec.commandLine().getOut(),
-                !options.json && System.console() != null);
-        return MigrateCommand.Follow.finish(status, options.json, spec.commandLine().getOut(), client,
+        status = MigrationFollower.untilEnded(client, status, spec.commandLine().getOut(),
+                MigrationFollower.Progress.forOutput(options.json));
+        return MigrationFollower.finish(status, options.json, spec.commandLine().getOut(), client,
                 spec.commandLine().getErr());
     }
 }

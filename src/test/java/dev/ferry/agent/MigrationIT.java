@@ -1,6 +1,7 @@
 package dev.ferry.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.ferry.agent.api.DefineVmRequest;
 import dev.ferry.agent.api.MigrateRequest;
@@ -22,6 +23,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -151,6 +155,37 @@ class MigrationIT {
         assertThat(done.report().result().wireName()).isEqualTo("rolled-back");
         assertThat(done.report().failure().message()).startsWith("cancelled by the operator during post-suspend");
         assertThat(lab.tool().calls()).contains("--step recover");
+        assertGuestRunsOnA();
+        assertDestinationClean();
+    }
+
+    @Test
+    void ctrlCOnFerryMigrate_beforeTheSwitchover_cancelsIt_printsTheRollback_andExits130() throws Exception {
+        guestRunsOn(Lab.A);
+        lab.tool().holdAt("post-suspend");
+        Path out = lab.root().resolve("migrate-interrupted.out");
+        Process cli = new ProcessBuilder(lab.agent(Lab.A).ferryCommand("migrate", VM, "--to", Lab.B))
+                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        try {
+            assertThat(lab.tool().awaitHeld(Duration.ofSeconds(60))).as("the migration got to post-suspend").isTrue();
+            await("without a terminal, a line per phase: post-suspend").atMost(Duration.ofSeconds(30))
+                    .until(() -> Files.readString(out).contains("post-suspend"));
+
+            assertThat(runner.run(Command.of("kill", "-INT", Long.toString(cli.pid()))).ok()).isTrue();
+            assertThat(cli.waitFor(90, TimeUnit.SECONDS)).as("ferry migrate ends after Ctrl-C").isTrue();
+        } finally {
+            cli.destroyForcibly();
+            lab.tool().release();
+        }
+
+        String printed = Files.readString(out);
+        assertThat(cli.exitValue()).as("exit code of an interrupted migration; it printed:%n%s", printed).isEqualTo(130);
+        assertThat(printed).contains("ferry: interrupted: cancelling migration")
+                .contains(": rolled-back").contains("cancelled by the operator during post-suspend");
+        Matcher id = Pattern.compile("cancelling migration (\\S+);").matcher(printed);
+        assertThat(id.find()).isTrue();
+        MigrationStatus last = onA.get("/v1/migrations/" + id.group(1)).as(MigrationStatus.class);
+        assertThat(last.report().result().wireName()).isEqualTo("rolled-back");
         assertGuestRunsOnA();
         assertDestinationClean();
     }

@@ -176,13 +176,18 @@ public final class LabAgent {
 
     /** Runs {@code java -jar target/ferry.jar ARGS --agent URL}, as an operator would. */
     public ProcResult ferry(String... args) throws IOException, InterruptedException {
+        return runner.run(Command.of(ferryCommand(args)).timeout(Duration.ofSeconds(60)));
+    }
+
+    /** The command line of {@code ferry ARGS} against this agent, with the operator's certificate, for a test to start itself. */
+    public List<String> ferryCommand(String... args) {
         List<String> argv = new ArrayList<>(List.of(JAVA.toString(), "-jar", JAR.toString()));
         argv.addAll(List.of(args));
         argv.addAll(List.of("--agent", url().toString()));
         if (operatorCert != null) {
             argv.addAll(List.of("--cert", operatorCert.toString()));
         }
-        return runner.run(Command.of(argv).timeout(Duration.ofSeconds(60)));
+        return argv;
     }
 
     /** Runs {@code java -jar target/ferry.jar ARGS --agent URL} without the operator's certificate. */
