@@ -1,5 +1,6 @@
 package dev.ferry.cli;
 
+import dev.ferry.agent.api.TuneRequest;
 import dev.ferry.migration.MigrationStatus;
 import dev.ferry.migration.ToolOutput;
 import java.util.List;
@@ -7,10 +8,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code ferry migration list|show|cancel}: the migrations an agent ran or runs. */
+/** {@code ferry migration list|show|set|cancel}: the migrations an agent ran or runs. */
 @Command(name = "migration", mixinStandardHelpOptions = true,
-        description = "List, inspect and cancel the migrations and saves an agent has run or is running.",
-        subcommands = {MigrationCommand.ListMigrations.class, MigrationCommand.Show.class, MigrationCommand.Cancel.class})
+        description = "List, inspect, tune and cancel the migrations and saves an agent has run or is running.",
+        subcommands = {MigrationCommand.ListMigrations.class, MigrationCommand.Show.class, MigrationCommand.Tune.class,
+                MigrationCommand.Cancel.class})
 final class MigrationCommand extends CommandGroup {
 
     /** The history as the API sends it. */
@@ -72,6 +74,41 @@ final class MigrationCommand extends CommandGroup {
                 out().println("migration " + m.id() + " of vm '" + m.vm() + "' (" + m.role() + ", peer " + m.peer() + "): "
                         + (m.running() ? ReportPrinter.progressLine(m) : m.phase()));
             }
+        }
+    }
+
+    @Command(name = "set", mixinStandardHelpOptions = true,
+            description = {"Change a running migration's RAM bandwidth cap or QEMU's downtime limit, e.g. to let a "
+                    + "busy guest converge. Possible until the RAM copy ends."})
+    static final class Tune extends ClientCommand {
+        @Parameters(paramLabel = "ID", description = "The migration's id.")
+        String id;
+
+        @Option(names = "--bandwidth", paramLabel = "MIB", description = "Cap the RAM copy at MIB MiB/s; 0 lifts the cap.")
+        Long bandwidthMiB;
+
+        @Option(names = "--downtime-ms", paramLabel = "N", description = "The downtime QEMU may take for the final copy.")
+        Long downtimeMs;
+
+        Tune(CliEnv env) {
+            super(env);
+        }
+
+        @Override
+        AgentClient.Reply call(AgentClient client) {
+            if (bandwidthMiB == null && downtimeMs == null) {
+                throw new CliFailure(CliFailure.USAGE, "ferry migration set: give --bandwidth MIB, --downtime-ms N or both");
+            }
+            return client.post("/v1/migrations/" + path(id) + "/tune",
+                    new TuneRequest(bandwidthMiB, downtimeMs));
+        }
+
+        @Override
+        void print(AgentClient.Reply reply) {
+            MigrationStatus m = reply.as(MigrationStatus.class);
+            out().println("migration " + m.id() + " of vm '" + m.vm() + "' (" + m.phase() + "):"
+                    + (bandwidthMiB == null ? "" : " bandwidth " + (bandwidthMiB == 0 ? "uncapped" : bandwidthMiB + " MiB/s"))
+                    + (downtimeMs == null ? "" : " downtime limit " + downtimeMs + " ms"));
         }
     }
 

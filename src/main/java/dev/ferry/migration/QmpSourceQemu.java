@@ -42,6 +42,11 @@ public final class QmpSourceQemu implements SourceQemu {
     /** This host's certificates and how the destination is reached over TLS; both null for a plain stream. */
     private volatile QemuTls tls;
     private volatile QemuTls.Peer tlsPeer;
+    /** What an operator changed while the migration runs ({@link #tune}); null: as the parameters say. */
+    private Long tunedBandwidthMiBps;
+    private Duration tunedDowntime;
+    /** Whether QEMU has the migration's parameters, so that a change goes to it at once. */
+    private boolean configured;
 
     public QmpSourceQemu(String vmName, QmpClient qmp, Clock clock, Release release) {
         this(vmName, qmp, clock, release, SourceProcesses.UNKNOWN);
@@ -80,14 +85,43 @@ public final class QmpSourceQemu implements SourceQemu {
         return "running".equals(call("query-status", null).path("status").asText());
     }
 
+    /**
+     * Changes the RAM copy's bandwidth cap (MiB/s, 0 for none) and QEMU's downtime limit while the
+     * migration runs (null: unchanged). Before {@link #configure} the values wait for it; after, QEMU
+     * gets them at once.
+     */
+    public synchronized void tune(Long bandwidthMiBps, Duration downtimeLimit) throws MigrationException {
+        if (bandwidthMiBps != null) {
+            tunedBandwidthMiBps = bandwidthMiBps;
+        }
+        if (downtimeLimit != null) {
+            tunedDowntime = downtimeLimit;
+        }
+        if (configured) {
+            Map<String, Object> changed = new java.util.LinkedHashMap<>();
+            if (bandwidthMiBps != null) {
+                changed.put("max-bandwidth", bytesPerSecond(bandwidthMiBps));
+            }
+            if (downtimeLimit != null) {
+                changed.put("downtime-limit", downtimeLimit.toMillis());
+            }
+            call("migrate-set-parameters", changed);
+        }
+    }
+
+    private static long bytesPerSecond(long miBps) {
+        return miBps == 0 ? UNLIMITED_BYTES_PER_SECOND : miBps * 1024 * 1024;
+    }
+
     @Override
-    public void configure(MigrationParams params) throws MigrationException {
+    public synchronized void configure(MigrationParams params) throws MigrationException {
         stallTimeout = params.stallTimeout();
         call("migrate-set-capabilities", Map.of("capabilities", List.of(
                 Map.of("capability", "pause-before-switchover", "state", true),
                 Map.of("capability", "events", "state", true),
                 Map.of("capability", "auto-converge", "state", params.autoConverge()))));
-        long bandwidth = params.bandwidthMiBps() == 0 ? UNLIMITED_BYTES_PER_SECOND : params.bandwidthMiBps() * 1024 * 1024;
+        long bandwidth = bytesPerSecond(tunedBandwidthMiBps != null ? tunedBandwidthMiBps : params.bandwidthMiBps());
+        Duration downtime = tunedDowntime != null ? tunedDowntime : params.downtimeLimit();
         if (tls != null) {
             try {
                 tls.addClient(qmp, tlsPeer.hostname());
@@ -99,10 +133,11 @@ public final class QmpSourceQemu implements SourceQemu {
         }
         // Said either way: a QEMU that sent over TLS before keeps its parameters, and an empty name turns TLS off.
         call("migrate-set-parameters", Map.of(
-                "downtime-limit", params.downtimeLimit().toMillis(),
+                "downtime-limit", downtime.toMillis(),
                 "max-bandwidth", bandwidth,
                 "tls-creds", tls == null ? "" : tlsPeer.creds(),
                 "tls-hostname", tls == null ? "" : tlsPeer.hostname()));
+        configured = true;
     }
 
     @Override

@@ -74,6 +74,8 @@ public final class SourceMigrations {
         final Mode mode;
         final Instant startedAt;
         final Cancellation cancel = new Cancellation();
+        /** The source QEMU's stream, for changes while it runs; null for a dry run. */
+        volatile QmpSourceQemu source;
         volatile Phase phase = Phase.CHECK;
         volatile RamProgress ram;
         final Map<String, Double> devices = new ConcurrentHashMap<>();
@@ -215,6 +217,7 @@ public final class SourceMigrations {
         QmpSourceQemu source = new QmpSourceQemu(spec.name(), handle.qmp(), clock,
                 () -> release(handle, keptSerialLog(keptLogs, spec.name(), id)), handle.pid(), handle.runDir())
                 .withTls(tls == null ? null : streamTls, tls); // a save writes a local file: no TLS
+        run.source = source;
         // The history row comes first: a restart finds the migration even if it dies before CHECK is journaled.
         store.saveMigration(new MigrationRecord(id, spec.name(), Role.SOURCE, peer, mode, null, null, run.startedAt,
                 run.startedAt));
@@ -363,6 +366,43 @@ public final class SourceMigrations {
                     + " belongs to the destination now and the migration can no longer be cancelled");
         }
         run.cancel.cancel("cancelled by the operator");
+        return run.status();
+    }
+
+    /**
+     * Changes a running migration's RAM bandwidth cap (MiB/s, 0 for none) and downtime limit (ms);
+     * null leaves one as it is. Refused once the guest is paused for the final copy: QEMU has taken
+     * its decision by then.
+     */
+    public MigrationStatus tune(String id, Long bandwidthMiB, Long downtimeMs) {
+        Live run = live.get(id);
+        if (run == null) {
+            throw new RequestException(Kind.CONFLICT, "migration '" + id + "' is not running: " + show(id).phase());
+        }
+        if (bandwidthMiB == null && downtimeMs == null) {
+            throw new RequestException(Kind.INVALID, "nothing to change: give bandwidthMiB, downtimeMs or both");
+        }
+        if (bandwidthMiB != null && bandwidthMiB < 0) {
+            throw new RequestException(Kind.INVALID, "bandwidthMiB must be 0 (no cap) or a positive MiB/s, was "
+                    + bandwidthMiB);
+        }
+        if (downtimeMs != null && downtimeMs <= 0) {
+            throw new RequestException(Kind.INVALID, "downtimeMs must be a positive number of milliseconds, was "
+                    + downtimeMs);
+        }
+        if (run.source == null || run.phase.compareTo(Phase.RAM_COPY) > 0) {
+            throw new RequestException(Kind.CONFLICT, "migration '" + id + "' is at " + run.phase.wireName()
+                    + "; bandwidth and downtime can change only until the RAM copy ends");
+        }
+        try {
+            run.source.tune(bandwidthMiB, downtimeMs == null ? null : Duration.ofMillis(downtimeMs));
+        } catch (MigrationException e) {
+            throw new RequestException(Kind.CONFLICT, "migration '" + id + "': QEMU did not take the change: "
+                    + e.getMessage(), e);
+        }
+        log.info("migration {} of vm '{}': the operator set{}{}", id, run.vm,
+                bandwidthMiB == null ? "" : " bandwidth " + (bandwidthMiB == 0 ? "uncapped" : bandwidthMiB + " MiB/s"),
+                downtimeMs == null ? "" : " downtime limit " + downtimeMs + " ms");
         return run.status();
     }
 

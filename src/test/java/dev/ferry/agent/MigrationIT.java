@@ -18,6 +18,7 @@ import dev.ferry.lab.TestGuest;
 import dev.ferry.migration.MigrationReport;
 import dev.ferry.migration.MigrationStatus;
 import dev.ferry.proc.Command;
+import dev.ferry.proc.ProcResult;
 import dev.ferry.proc.ProcessRunner;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -188,6 +189,28 @@ class MigrationIT {
         assertThat(last.report().result().wireName()).isEqualTo("rolled-back");
         assertGuestRunsOnA();
         assertDestinationClean();
+    }
+
+    @Test
+    void ferryMigrationSet_changesBandwidthAndDowntimeOfARunningMigration_andIsRefusedOnceItEnded() throws Exception {
+        guestRunsOn(Lab.A);
+        lab.tool().holdAt("pre-suspend");
+        String id = onA.startMigration(new MigrateRequest(VM, Lab.B, false, null, 1L, null, null, 60L));
+        assertThat(lab.tool().awaitHeld(Duration.ofSeconds(60))).as("the migration got to pre-suspend").isTrue();
+
+        ProcResult set = lab.agent(Lab.A).ferry("migration", "set", id, "--bandwidth", "0", "--downtime-ms", "500");
+        lab.tool().release();
+
+        assertThat(set.ok()).as(set.describe() + " " + set.stderr().text()).isTrue();
+        assertThat(set.stdout().text()).contains("migration " + id + " of vm '" + VM + "'", "bandwidth uncapped",
+                "downtime limit 500 ms");
+        MigrationStatus done = onA.awaitMigration(id, Duration.ofMinutes(3)).as(MigrationStatus.class);
+        assertThat(done.report().result().wireName()).isEqualTo("completed");
+
+        ProcResult late = lab.agent(Lab.A).ferry("migration", "set", id, "--bandwidth", "8");
+        assertThat(late.exitCode()).isEqualTo(1);
+        assertThat(late.stderr().text()).contains("migration '" + id + "' is not running: completed");
+        guestRunsOn(Lab.A);
     }
 
     @Test

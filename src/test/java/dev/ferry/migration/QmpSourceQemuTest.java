@@ -111,6 +111,49 @@ class QmpSourceQemuTest {
         assertThat(failure.getMessage()).contains("the source's QEMU (pid 4242)", "did not answer 'query-status' within 5 s");
     }
 
+    @Test
+    void tune_beforeConfigure_waitsForIt_andConfigureSendsTheTunedValues() throws Exception {
+        source.tune(8L, Duration.ofMillis(900));
+        assertThat(qemu.pollCommand(Duration.ofMillis(200))).as("nothing goes to QEMU before the migration is configured").isNull();
+
+        CompletableFuture<Void> done = CompletableFuture.runAsync(() -> {
+            try {
+                source.configure(PARAMS);
+            } catch (MigrationException e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        qemu.reply(qemu.takeCommand(), "{}");
+        JsonNode parameters = qemu.takeCommand();
+        qemu.reply(parameters, "{}");
+        done.get(10, TimeUnit.SECONDS);
+
+        assertThat(parameters.path("execute").asText()).isEqualTo("migrate-set-parameters");
+        assertThat(parameters.path("arguments").path("max-bandwidth").asLong()).isEqualTo(8L * 1024 * 1024);
+        assertThat(parameters.path("arguments").path("downtime-limit").asLong()).isEqualTo(900);
+    }
+
+    @Test
+    void tune_afterConfigure_sendsOnlyWhatChanged_atOnce_andZeroLiftsTheCap() throws Exception {
+        configure();
+
+        CompletableFuture<Void> tuned = CompletableFuture.runAsync(() -> {
+            try {
+                source.tune(0L, null);
+            } catch (MigrationException e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        JsonNode command = qemu.takeCommand();
+        qemu.reply(command, "{}");
+        tuned.get(10, TimeUnit.SECONDS);
+
+        assertThat(command.path("execute").asText()).isEqualTo("migrate-set-parameters");
+        assertThat(command.path("arguments").path("max-bandwidth").asLong())
+                .as("no cap: QEMU's own maximum").isEqualTo(100L * 1024 * 1024 * 1024);
+        assertThat(command.path("arguments").has("downtime-limit")).isFalse();
+    }
+
     private void configure() throws Exception {
         CompletableFuture<Void> done = CompletableFuture.runAsync(() -> {
             try {

@@ -232,6 +232,29 @@ class SourceMigrationsTest {
     }
 
     @Test
+    void tune_checksItsValues_takesThemWhileTheMigrationRuns_andIsRefusedOnceItEnded() throws Exception {
+        vmHere(true);
+        peer.refuse("prepare", 500, "failed", "swtpm failed to start");
+        String id = migrate().id();
+
+        assertThatThrownBy(() -> source.tune(id, null, null))
+                .isInstanceOfSatisfying(RequestException.class, e -> assertThat(e.kind()).isEqualTo(Kind.INVALID))
+                .hasMessage("nothing to change: give bandwidthMiB, downtimeMs or both");
+        assertThatThrownBy(() -> source.tune(id, -1L, null))
+                .isInstanceOfSatisfying(RequestException.class, e -> assertThat(e.kind()).isEqualTo(Kind.INVALID))
+                .hasMessageContaining("bandwidthMiB must be 0 (no cap) or a positive MiB/s, was -1");
+        assertThatThrownBy(() -> source.tune(id, null, 0L))
+                .isInstanceOfSatisfying(RequestException.class, e -> assertThat(e.kind()).isEqualTo(Kind.INVALID))
+                .hasMessageContaining("downtimeMs must be a positive number of milliseconds, was 0");
+        assertThat(source.tune(id, 16L, 500L).running()).isTrue();
+
+        workers.runAll();
+        assertThatThrownBy(() -> source.tune(id, 16L, null))
+                .isInstanceOfSatisfying(RequestException.class, e -> assertThat(e.kind()).isEqualTo(Kind.CONFLICT))
+                .hasMessage("migration '" + id + "' is not running: rolled-back");
+    }
+
+    @Test
     void cancel_ofAnEndedMigration_isRefusedSayingHowItEnded() throws Exception {
         vmHere(true);
         peer.refuse("prepare", 500, "failed", "swtpm failed to start");

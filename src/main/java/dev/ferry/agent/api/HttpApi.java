@@ -46,6 +46,7 @@ import org.slf4j.LoggerFactory;
  * POST   /v1/migrations           MigrateRequest -> 202 MigrationStatus; a dry run answers 200 with its report
  * GET    /v1/migrations/{id}      MigrationStatus (with the report once it ended)
  * POST   /v1/migrations/{id}/cancel   MigrationStatus
+ * POST   /v1/migrations/{id}/tune     TuneRequest -> MigrationStatus (bandwidth and downtime, until the RAM copy ends)
  * GET    /v1/migrations/{id}/tool-output   ToolOutput: what each call of an external tool printed (kept tails)
  * POST   /v1/peer/migrations/{id}/check|prepare|switchover|abort   PeerProtocol.Request (agent to agent)
  * GET    /v1/peer/migrations/{id}/ownership   whether this host took the VM (a recovering source asks)
@@ -143,6 +144,10 @@ public final class HttpApi {
                 path("{id}", () -> {
                     get(ctx -> ctx.json(migrations.source().show(migrationId(ctx))));
                     post("cancel", ctx -> ctx.json(migrations.source().cancel(migrationId(ctx))));
+                    post("tune", ctx -> {
+                        TuneRequest r = body(ctx, TuneRequest.class);
+                        ctx.json(migrations.source().tune(migrationId(ctx), r.bandwidthMiB(), r.downtimeMs()));
+                    });
                     get("tool-output", ctx -> ctx.json(migrations.source().toolOutput(migrationId(ctx))));
                 });
             });
